@@ -1,0 +1,142 @@
+"""The daemon's cycle and loop: fetch -> keep -> process -> move -> send, then IDLE or sleep.
+
+What was sent lives in the outbox, not in memory, so the loop can be stopped (SIGTERM/SIGINT,
+between steps) and restarted at any point.
+"""
+from __future__ import annotations
+
+import logging
+import signal
+import threading
+from dataclasses import dataclass, field
+
+from sqlalchemy import select
+
+from . import pipeline
+from .mail.imap import Mailbox, MailboxError
+from .mail.outbox import DrainResult, Outbox
+from .store.models import PENDING, MailboxState, MailLocation, Message
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class CycleResult:
+    fetched: int = 0
+    new: int = 0
+    outcomes: dict[str, int] = field(default_factory=dict)
+    sent: DrainResult = field(default_factory=DrainResult)
+
+
+def fetch_and_process(intake: pipeline.Intake, mailbox: Mailbox, should_stop=lambda: False) -> CycleResult:
+    """One pass over the mailbox: everything new is kept, then processed, then moved."""
+    result = CycleResult()
+    folder = intake.config.mailbox.folder
+    with intake.db.session() as s:
+        state = s.get(MailboxState, folder)
+        last_uid = state.last_uid if state and state.uidvalidity == mailbox.uidvalidity else 0
+    if state and state.uidvalidity != mailbox.uidvalidity:
+        log.warning("邮箱 %s 的 UIDVALIDITY 已变化（%s → %s），按 Message-ID 与内容去重重新检查",
+                    folder, state.uidvalidity, mailbox.uidvalidity)
+    uids = mailbox.new_uids(last_uid)
+    handled: list[int] = []
+    for fetched in mailbox.fetch(uids):
+        if should_stop():
+            break
+        result.fetched += 1
+        if pipeline.ingest(intake, fetched) is not None:
+            result.new += 1
+        handled.append(fetched.uid)
+    for pk in pipeline.pending_ids(intake):
+        if should_stop():
+            break
+        outcome = pipeline.process(intake, pk)
+        result.outcomes[outcome] = result.outcomes.get(outcome, 0) + 1
+        _log_outcome(intake, pk)
+    if intake.config.mailbox.processed_folder and handled:
+        mailbox.move_processed(_processed_uids(intake, mailbox, handled))
+    return result
+
+
+def _processed_uids(intake: pipeline.Intake, mailbox: Mailbox, uids: list[int]) -> list[int]:
+    """Only mail whose processing finished leaves the inbox."""
+    with intake.db.session() as s:
+        rows = s.execute(select(MailLocation.uid, Message.outcome).join(Message, Message.id == MailLocation.message_pk).where(
+            MailLocation.folder == intake.config.mailbox.folder, MailLocation.uidvalidity == mailbox.uidvalidity,
+            MailLocation.uid.in_(uids)))
+        return sorted(uid for uid, outcome in rows if outcome != PENDING)
+
+
+def _log_outcome(intake: pipeline.Intake, pk: int) -> None:
+    with intake.db.session() as s:
+        m = s.get(Message, pk)
+        log.info("邮件 #%d %s 《%s》 → %s%s%s", m.id, m.from_addr, m.subject[:40], m.outcome,
+                 f"（{m.unit}）" if m.unit else "", f"：{m.reason}" if m.reason else "")
+
+
+def poll_once(intake: pipeline.Intake) -> CycleResult:
+    """`intake poll`: one cycle, then the outbox is drained. Raises MailboxError (one line)."""
+    with Mailbox(intake.config.mailbox) as mailbox:
+        result = fetch_and_process(intake, mailbox)
+    result.sent = Outbox(intake.db, intake.config.smtp).drain()
+    return result
+
+
+class StopFlag:
+    """Set by SIGTERM/SIGINT; every step checks it between mails."""
+
+    def __init__(self):
+        self.event = threading.Event()
+
+    def __call__(self) -> bool:
+        return self.event.is_set()
+
+    def install(self) -> None:
+        def handler(signum, _frame):
+            log.info("收到信号 %s，处理完当前步骤后退出", signal.Signals(signum).name)
+            self.event.set()
+        signal.signal(signal.SIGTERM, handler)
+        signal.signal(signal.SIGINT, handler)
+
+    def sleep(self, seconds: float) -> None:
+        self.event.wait(seconds)
+
+
+def run_forever(intake: pipeline.Intake, stop: StopFlag, *, on_cycle=None) -> None:
+    """`intake run`: IDLE where the server offers it, else poll every poll_seconds; a broken
+    connection or an unreachable server is retried with backoff, never fatal."""
+    cfg = intake.config.mailbox
+    outbox = Outbox(intake.db, intake.config.smtp)
+    failures = 0
+    while not stop():
+        mailbox = Mailbox(cfg)
+        try:
+            mailbox.connect()
+            if failures:
+                log.info("已重新连接 IMAP 服务器")
+            failures = 0
+            log.info("已连接 %s:%s（%s）", cfg.host, cfg.port, "IDLE 推送" if mailbox.has_idle else f"每 {cfg.poll_seconds:g} 秒轮询")
+            while not stop():
+                fetch_and_process(intake, mailbox, stop)
+                outbox.drain(should_stop=stop)
+                if on_cycle:
+                    on_cycle()
+                if stop():
+                    break
+                if mailbox.has_idle:
+                    mailbox.idle_wait(min(cfg.poll_seconds, 25 * 60), stop)
+                else:
+                    stop.sleep(cfg.poll_seconds)
+                    mailbox.noop()
+        except MailboxError as exc:
+            failures += 1
+            log.error("%s", exc)
+        except Exception as exc:  # noqa: BLE001 - a broken connection (idle_check, socket) is retried
+            failures += 1
+            log.warning("IMAP 连接中断（%s: %s），稍后重连", type(exc).__name__, exc)
+        finally:
+            mailbox.close()
+        if failures and not stop():
+            stop.sleep(min(2 ** min(failures, 8), 300))
+    log.info("已退出")
+

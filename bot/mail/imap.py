@@ -1,0 +1,193 @@
+"""Fetching new mail with imapclient: ID after LOGIN, UIDVALIDITY, batches of explicit UIDs, IDLE.
+
+Facts that shape this module (lab-notes.md):
+- 126.com refuses SELECT ("NO SELECT Unsafe Login") until the client sends ID after LOGIN;
+  imapclient never sends ID by itself and `id_()` needs the server to advertise it.
+- `UID n:*` always returns the newest message even when n is past it: results are filtered.
+- imapclient 4.1's `fetch("1:*")` raises ValueError: always pass explicit UID lists.
+- `idle_check` can raise on replies split across packets: the caller reconnects.
+- Dovecot reports INTERNALDATE in +0000; we keep aware datetimes (normalise_times=False).
+"""
+from __future__ import annotations
+
+import socket
+import ssl
+import time
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Iterator
+
+from imapclient import IMAPClient
+from imapclient.exceptions import IMAPClientError, LoginError
+
+from ..config import MailboxConfig
+
+BATCH = 100
+CLIENT_ID = {"name": "anqing-intake-bot", "version": "0.1", "vendor": "安庆市总工会"}
+
+
+class MailboxError(Exception):
+    """The mailbox cannot be used; one Chinese line for the admin."""
+
+
+@dataclass(frozen=True)
+class FetchedMail:
+    folder: str
+    uidvalidity: int
+    uid: int
+    raw: bytes
+    internaldate: datetime  # aware
+
+
+def describe_connect_error(exc: BaseException, what: str, host: str, port: int) -> str:
+    """One Chinese line for a failure to reach or log in to a server."""
+    text = str(exc)
+    if isinstance(exc, LoginError) or "authenticationfailed" in text.lower() or "login" in text.lower() and "fail" in text.lower():
+        return (f"{what} 登录失败：用户名或授权码错误（126 邮箱须使用“客户端授权码”，不是网页登录密码；"
+                f"并确认已在邮箱设置中开启 IMAP/SMTP 服务）")
+    if "unsafe login" in text.lower():
+        return f"{what} 服务器拒绝访问（Unsafe Login）：未能发送 ID 命令，或该邮箱禁止第三方客户端"
+    if isinstance(exc, socket.gaierror):
+        return f"无法解析 {what} 服务器地址 {host}"
+    if isinstance(exc, ConnectionRefusedError):
+        return f"无法连接 {what} 服务器 {host}:{port}：连接被拒绝"
+    if isinstance(exc, (socket.timeout, TimeoutError)):
+        return f"连接 {what} 服务器 {host}:{port} 超时"
+    if isinstance(exc, ssl.SSLError):
+        return f"与 {what} 服务器 {host}:{port} 的加密连接失败：{exc.reason or exc}（检查 security 与 port 配置）"
+    if isinstance(exc, OSError):
+        return f"无法连接 {what} 服务器 {host}:{port}：{exc.strerror or exc}"
+    return f"{what} 服务器 {host}:{port} 出错：{text or type(exc).__name__}"
+
+
+class Mailbox:
+    """One IMAP connection to the intake folder."""
+
+    def __init__(self, cfg: MailboxConfig, *, ssl_context: ssl.SSLContext | None = None):
+        self.cfg = cfg
+        self.ssl_context = ssl_context
+        self.client: IMAPClient | None = None
+        self.uidvalidity: int = 0
+        self.capabilities: set[str] = set()
+
+    # -- connection -------------------------------------------------------------------------
+    def connect(self) -> None:
+        cfg = self.cfg
+        try:
+            client = IMAPClient(cfg.host, port=cfg.port, ssl=cfg.security == "ssl",
+                                ssl_context=self.ssl_context, timeout=cfg.timeout)
+        except Exception as exc:  # noqa: BLE001 - mapped to one line
+            raise MailboxError(describe_connect_error(exc, "IMAP", cfg.host, cfg.port)) from None
+        client.normalise_times = False
+        try:
+            if cfg.security == "starttls":
+                client.starttls(self.ssl_context or ssl.create_default_context())
+            if cfg.username:
+                client.login(cfg.username, cfg.password())
+            caps = {c.decode().upper() for c in client.capabilities()}
+            if "ID" in caps:
+                client.id_(CLIENT_ID)
+            info = client.select_folder(cfg.folder, readonly=False)
+        except MailboxError:
+            _quiet_logout(client)
+            raise
+        except Exception as exc:  # noqa: BLE001
+            _quiet_logout(client)
+            if isinstance(exc, IMAPClientError) and "select" in str(exc).lower() and "unsafe" not in str(exc).lower():
+                raise MailboxError(f"无法打开邮箱文件夹 {cfg.folder!r}：{exc}") from None
+            raise MailboxError(describe_connect_error(exc, "IMAP", cfg.host, cfg.port)) from None
+        self.client = client
+        self.capabilities = caps
+        self.uidvalidity = int(info[b"UIDVALIDITY"])
+
+    def close(self) -> None:
+        if self.client is not None:
+            _quiet_logout(self.client)
+            self.client = None
+
+    def __enter__(self) -> Mailbox:
+        self.connect()
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    @property
+    def has_idle(self) -> bool:
+        return "IDLE" in self.capabilities
+
+    # -- fetching ---------------------------------------------------------------------------
+    def new_uids(self, last_uid: int) -> list[int]:
+        """UIDs above `last_uid`, ascending."""
+        assert self.client is not None
+        uids = self.client.search(["UID", f"{last_uid + 1}:*"])
+        return sorted(u for u in uids if u > last_uid)
+
+    def fetch(self, uids: list[int]) -> Iterator[FetchedMail]:
+        """Raw bytes and INTERNALDATE of the given UIDs, in UID order, BATCH at a time."""
+        assert self.client is not None
+        for start in range(0, len(uids), BATCH):
+            batch = uids[start:start + BATCH]
+            response = self.client.fetch(batch, ["BODY.PEEK[]", "INTERNALDATE"])
+            for uid in batch:
+                data = response.get(uid)
+                if not data or b"BODY[]" not in data:
+                    continue  # expunged meanwhile: nothing to keep
+                when = data.get(b"INTERNALDATE")
+                if not isinstance(when, datetime):
+                    when = datetime.now(timezone.utc)
+                elif when.tzinfo is None:
+                    when = when.replace(tzinfo=timezone.utc)
+                yield FetchedMail(self.cfg.folder, self.uidvalidity, uid, bytes(data[b"BODY[]"]), when)
+
+    # -- after processing -------------------------------------------------------------------
+    def move_processed(self, uids: list[int]) -> None:
+        """Move handled mail to `processed_folder`: MOVE, else COPY + \\Deleted + UID EXPUNGE."""
+        target = self.cfg.processed_folder
+        if not target or not uids:
+            return
+        assert self.client is not None
+        if not self.client.folder_exists(target):
+            self.client.create_folder(target)
+        if "MOVE" in self.capabilities:
+            self.client.move(uids, target)
+        elif "UIDPLUS" in self.capabilities:
+            self.client.copy(uids, target)
+            self.client.add_flags(uids, [b"\\Deleted"], silent=True)
+            self.client.uid_expunge(uids)
+        else:
+            # Without UIDPLUS a plain EXPUNGE would also remove mail someone else flagged
+            # \Deleted; copying alone keeps everything and the UID watermark avoids refetching.
+            self.client.copy(uids, target)
+
+    # -- waiting ----------------------------------------------------------------------------
+    def idle_wait(self, seconds: float, should_stop=lambda: False) -> bool:
+        """Wait in IDLE up to `seconds`; True when the server announced something. Checks
+        `should_stop` every second so that SIGTERM ends the daemon promptly."""
+        assert self.client is not None
+        self.client.idle()
+        deadline = time.monotonic() + seconds
+        try:
+            while not should_stop():
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    return False
+                if self.client.idle_check(timeout=min(1.0, left)):
+                    return True
+            return False
+        finally:
+            self.client.idle_done()
+
+    def noop(self) -> None:
+        assert self.client is not None
+        self.client.noop()
+
+
+def _quiet_logout(client: IMAPClient) -> None:
+    try:
+        client.logout()
+    except Exception:  # noqa: BLE001 - closing a broken connection
+        try:
+            client.shutdown()
+        except Exception:  # noqa: BLE001
+            pass

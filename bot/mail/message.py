@@ -1,0 +1,51 @@
+"""What the MIME step hands to the rest of the pipeline.
+
+Plain frozen dataclasses, no I/O: `mime.parse_mail(raw)` builds them from the raw bytes and
+everything downstream (machine detection, form reading, replies) reads only these.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+
+
+@dataclass(frozen=True)
+class Attachment:
+    """One file found anywhere in the mail: a MIME part, a zip member, a forwarded mail's part.
+
+    `filename` is the decoded display name (NFC, no directory parts, never used as a path);
+    `origin` says where it was found, outermost first, e.g. ("附件.zip",) for a zip member.
+    """
+
+    filename: str
+    content_type: str  # as declared by the sender (lower case); the bytes are trusted over it
+    data: bytes
+    origin: tuple[str, ...] = ()
+    inline: bool = False
+
+
+@dataclass(frozen=True)
+class ParsedMail:
+    message_id: str | None  # with angle brackets, as in the header; None when absent
+    subject: str  # decoded, NFC, whitespace folded
+    from_addr: str  # lower-cased bare address, "" when unparseable
+    from_name: str
+    reply_to: str | None  # lower-cased bare address
+    date: datetime | None  # the sender's Date header (not used for deadlines)
+    headers: tuple[tuple[str, str], ...]  # top-level headers, names lower-cased, values decoded
+    body_text: str  # the readable body: text/plain, else text/html stripped to text
+    attachments: tuple[Attachment, ...]
+    content_type: str = "text/plain"  # top-level content type (lower case)
+    problems: tuple[str, ...] = field(default=())  # Chinese, one line each: what could not be unpacked
+
+    def header(self, name: str) -> str | None:
+        """First value of a top-level header (case-insensitive), or None."""
+        name = name.lower()
+        for key, value in self.headers:
+            if key == name:
+                return value
+        return None
+
+    def header_all(self, name: str) -> list[str]:
+        name = name.lower()
+        return [value for key, value in self.headers if key == name]

@@ -1,0 +1,217 @@
+"""The outbox: every outgoing mail is first a row with an idempotency key, then sent.
+
+Exactly-once: a key is inserted once (unique constraint), so an acknowledgement, a reminder or
+a digest is queued at most once however often the step that queues it runs. Sending marks the
+row sent in its own commit right after the server's 250; a crash in that gap is the only way a
+mail can go out twice (docs/ARCHITECTURE.md).
+
+Retries: transient failures (connection trouble, 4xx, 126.com's `554 DT:SPM` spam throttle)
+back off exponentially; permanent ones (other 5xx) are kept with the server's answer.
+"""
+from __future__ import annotations
+
+import asyncio
+import logging
+import ssl
+import time
+from dataclasses import dataclass
+from datetime import datetime, timedelta, timezone
+from email.message import EmailMessage
+from email.utils import getaddresses
+
+import aiosmtplib
+from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from ..config import SmtpConfig
+from ..store.db import Database
+from ..store.models import FAILED, QUEUED, SENT, OutboxMail
+
+log = logging.getLogger(__name__)
+
+MAX_ATTEMPTS = 12
+BASE_BACKOFF = 30.0  # seconds; doubles per attempt, capped at MAX_BACKOFF
+MAX_BACKOFF = 3600.0
+
+
+class SmtpError(Exception):
+    """The SMTP server cannot be used; one Chinese line for the admin."""
+
+
+def enqueue(session: Session, *, key: str, kind: str, message: EmailMessage,
+            message_pk: int | None = None, now: datetime | None = None) -> bool:
+    """Queue a mail under `key`; False (and nothing queued) when that key exists already."""
+    if session.scalar(select(OutboxMail.id).where(OutboxMail.key == key)) is not None:
+        return False
+    recipients = [addr.lower() for _, addr in getaddresses(message.get_all("To", []) + message.get_all("Cc", [])) if addr]
+    row = OutboxMail(key=key, kind=kind, to_addr=recipients[0] if recipients else "",
+                     recipients=recipients, subject=str(message["Subject"] or ""),
+                     raw=message.as_bytes(), message_pk=message_pk,
+                     next_attempt_at=now or datetime.now(timezone.utc))
+    try:
+        with session.begin_nested():
+            session.add(row)
+    except IntegrityError:
+        return False  # another process queued the same key first
+    return True
+
+
+def recent_count(session: Session, *, kind: str, to_addr: str, since: datetime) -> int:
+    """How many mails of this kind went (or are going) to this address since a moment; the
+    per-address daily cap on automatic replies is counted here, in the database."""
+    return session.scalar(select(func.count(OutboxMail.id)).where(
+        OutboxMail.kind == kind, OutboxMail.to_addr == to_addr.lower(),
+        OutboxMail.created_at >= since)) or 0
+
+
+@dataclass
+class DrainResult:
+    sent: int = 0
+    deferred: int = 0
+    failed: int = 0
+
+
+def _envelope_sender(cfg: SmtpConfig) -> str:
+    return cfg.sender_address
+
+
+def _is_transient(code: int | None, text: str) -> bool:
+    if code is None:
+        return True
+    if "DT:SPM" in text.upper() or "RATE" in text.upper():
+        return True
+    return 400 <= code < 500
+
+
+class Outbox:
+    def __init__(self, db: Database, cfg: SmtpConfig, *, ssl_context: ssl.SSLContext | None = None):
+        self.db = db
+        self.cfg = cfg
+        self.ssl_context = ssl_context
+
+    def pending(self, now: datetime) -> list[int]:
+        with self.db.session() as s:
+            return list(s.scalars(select(OutboxMail.id).where(
+                OutboxMail.status == QUEUED, OutboxMail.next_attempt_at <= now).order_by(OutboxMail.id)))
+
+    def drain(self, now: datetime | None = None, *, should_stop=lambda: False) -> DrainResult:
+        """Send every queued mail that is due; never raises for a server problem."""
+        now = now or datetime.now(timezone.utc)
+        ids = self.pending(now)
+        if not ids:
+            return DrainResult()
+        return asyncio.run(self._drain(ids, should_stop))
+
+    async def _connect(self) -> aiosmtplib.SMTP:
+        cfg = self.cfg
+        client = aiosmtplib.SMTP(hostname=cfg.host, port=cfg.port, timeout=cfg.timeout,
+                                 use_tls=cfg.security == "ssl", start_tls=cfg.security == "starttls",
+                                 tls_context=self.ssl_context)
+        await client.connect()
+        if cfg.username and (cfg.security != "none" or client.supports_extension("auth")):
+            await client.login(cfg.username, cfg.password())
+        return client
+
+    async def _drain(self, ids: list[int], should_stop) -> DrainResult:
+        result = DrainResult()
+        client: aiosmtplib.SMTP | None = None
+        pace = 60.0 / self.cfg.max_per_minute if self.cfg.max_per_minute else 0.0
+        last_sent = 0.0
+        try:
+            for pk in ids:
+                if should_stop():
+                    break
+                with self.db.session() as s:
+                    row = s.get(OutboxMail, pk)
+                    if row is None or row.status != QUEUED:
+                        continue  # another process took it
+                    raw, recipients = row.raw, list(row.recipients)
+                if pace and last_sent:
+                    wait = pace - (time.monotonic() - last_sent)
+                    if wait > 0:
+                        await asyncio.sleep(wait)
+                code, text = None, ""
+                try:
+                    if client is None:
+                        client = await self._connect()
+                    await client.sendmail(_envelope_sender(self.cfg), recipients, raw)
+                except aiosmtplib.SMTPRecipientsRefused as exc:
+                    first = exc.recipients[0] if exc.recipients else None
+                    code, text = (first.code, first.message) if first else (550, str(exc))
+                except aiosmtplib.SMTPResponseException as exc:
+                    code, text = exc.code, exc.message
+                except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError) as exc:
+                    code, text = None, str(exc) or type(exc).__name__
+                else:
+                    last_sent = time.monotonic()
+                    with self.db.session() as s:  # the one statement between 250 and our record
+                        row = s.get(OutboxMail, pk)
+                        row.status, row.sent_at, row.attempts = SENT, datetime.now(timezone.utc), row.attempts + 1
+                    result.sent += 1
+                    log.info("已发送 %s", pk)
+                    continue
+                # failure
+                if client is not None and code is None:
+                    await _quiet_quit(client)
+                    client = None
+                self._record_failure(pk, code, text, result)
+                if code is None:
+                    # the server is unreachable: the rest stay queued, untouched, for the next cycle
+                    result.deferred += len(ids) - ids.index(pk) - 1
+                    break
+        finally:
+            if client is not None:
+                await _quiet_quit(client)
+        return result
+
+    def _record_failure(self, pk: int, code: int | None, text: str, result: DrainResult) -> None:
+        now = datetime.now(timezone.utc)
+        with self.db.session() as s:
+            row = s.get(OutboxMail, pk)
+            row.attempts += 1
+            row.last_error = f"{code or ''} {text}".strip()[:2000]
+            if _is_transient(code, text) and row.attempts < MAX_ATTEMPTS:
+                delay = min(BASE_BACKOFF * 2 ** (row.attempts - 1), MAX_BACKOFF)
+                if code is not None and "DT:SPM" in text.upper():
+                    delay = max(delay, 600.0)  # 126.com's spam throttle wants a real pause
+                row.next_attempt_at = now + timedelta(seconds=delay)
+                result.deferred += 1
+                log.warning("发送失败，稍后重试（第 %d 次）：%s", row.attempts, row.last_error)
+            else:
+                row.status = FAILED
+                result.failed += 1
+                log.error("发送失败，已放弃：%s", row.last_error)
+
+
+async def _quiet_quit(client: aiosmtplib.SMTP) -> None:
+    try:
+        await client.quit()
+    except Exception:  # noqa: BLE001 - closing a broken connection
+        client.close()
+
+
+def check_smtp(cfg: SmtpConfig, *, ssl_context: ssl.SSLContext | None = None) -> None:
+    """Connect and log in; raise SmtpError with one Chinese line on failure."""
+    async def run():
+        client = aiosmtplib.SMTP(hostname=cfg.host, port=cfg.port, timeout=cfg.timeout,
+                                 use_tls=cfg.security == "ssl", start_tls=cfg.security == "starttls",
+                                 tls_context=ssl_context)
+        await client.connect()
+        try:
+            if cfg.username and (cfg.security != "none" or client.supports_extension("auth")):
+                await client.login(cfg.username, cfg.password())
+        finally:
+            await _quiet_quit(client)
+    try:
+        asyncio.run(run())
+    except aiosmtplib.SMTPAuthenticationError:
+        raise SmtpError("SMTP 登录失败：用户名或授权码错误（126 邮箱须使用“客户端授权码”，并开启 SMTP 服务）") from None
+    except aiosmtplib.SMTPConnectError as exc:
+        raise SmtpError(f"无法连接 SMTP 服务器 {cfg.host}:{cfg.port}：{exc.message if hasattr(exc, 'message') else exc}") from None
+    except (aiosmtplib.SMTPConnectTimeoutError, aiosmtplib.SMTPTimeoutError, asyncio.TimeoutError):
+        raise SmtpError(f"连接 SMTP 服务器 {cfg.host}:{cfg.port} 超时") from None
+    except aiosmtplib.SMTPException as exc:
+        raise SmtpError(f"SMTP 服务器 {cfg.host}:{cfg.port} 出错：{exc}") from None
+    except OSError as exc:
+        raise SmtpError(f"无法连接 SMTP 服务器 {cfg.host}:{cfg.port}：{exc.strerror or exc}") from None

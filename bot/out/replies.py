@@ -1,0 +1,140 @@
+"""Acknowledgement text: what arrived, what it was recognised as, what was read, each problem,
+and what the unit still owes. The wording lives in templates/ (Jinja2); this module gathers
+the facts into an `Acknowledgement` and renders it."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from email.message import EmailMessage
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+
+from ..campaign.calendar import Calendar
+from ..forms.result import (ERROR, EVIDENCE, KIND_LABELS, LIAISON_FORM, PARSED, PROGRESS_TABLE, SKIPPED,
+                            FormResult)
+from ..mail.compose import header_safe, new_mail
+from ..mail.message import ParsedMail
+
+TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+
+LIAISON_LABELS = (("name", "姓名"), ("gender", "性别"), ("title", "职务"), ("office_phone", "办公电话"),
+                  ("mobile", "手机"), ("fax", "传真"), ("qq", "QQ号"), ("wechat", "微信号"),
+                  ("email", "电子邮箱"), ("unit_name", "单位名称"), ("address", "通信地址"))
+
+
+def _env() -> Environment:
+    return Environment(loader=FileSystemLoader(str(TEMPLATES)), undefined=StrictUndefined,
+                       keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True, autoescape=False)
+
+
+def local_text(moment: datetime, cal: Calendar, with_time: bool = True) -> str:
+    m = cal.local(moment)
+    return f"{m.year}年{m.month}月{m.day}日 {m.hour:02d}:{m.minute:02d}" if with_time else f"{m.month}月{m.day}日"
+
+
+@dataclass
+class FileLine:
+    name: str
+    verdict: str  # one Chinese sentence
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    details: list[str] = field(default_factory=list)
+
+
+@dataclass
+class Owed:
+    label: str
+    due: str
+    overdue: bool
+
+
+@dataclass
+class Acknowledgement:
+    original_subject: str
+    message_id: str | None
+    references: str | None
+    received: str
+    unit: str | None
+    outcome: str
+    reason: str
+    files: list[FileLine]
+    owed: list[Owed]
+    flags: list[str]
+    problems: list[str]
+    nothing_found: bool
+
+
+def _problem_text(p) -> str:
+    return f"{p.label}：填写“{p.written}”，应为{p.expected}"
+
+
+def _warning_text(p) -> str:
+    return f"{p.label}：填写“{p.written}”，按 {p.read_as} 记录，如不准确请更正"
+
+
+def _describe(name: str, r: FormResult, cal: Calendar, item: str | None) -> FileLine:
+    label = KIND_LABELS.get(r.kind or "", "")
+    if r.status == PARSED:
+        if r.kind == PROGRESS_TABLE:
+            read = sum(1 for k, v in r.values.items() if not k.startswith("header.") and v is not None)
+            verdict = f"识别为《{label}》，读取 {read} 项"
+        elif r.kind == LIAISON_FORM:
+            verdict = f"识别为《{label}》"
+        else:
+            verdict = f"识别为{label}"
+            if item and item.startswith("weekly_report:"):
+                verdict += f"，计入{cal.week_label(item)}"
+        line = FileLine(name, verdict, [_problem_text(p) for p in r.errors], [_warning_text(p) for p in r.warnings])
+        if r.kind == LIAISON_FORM:
+            line.details = [f"{lab}：{r.values.get(k) or '（未填）'}" for k, lab in LIAISON_LABELS]
+        return line
+    if r.status == EVIDENCE:
+        return FileLine(name, (f"识别为《{label}》的" if label else "") + (r.reason or "扫描件/照片已留存，请另发可编辑的 Word/Excel 文件"))
+    if r.status == ERROR:
+        return FileLine(name, f"无法读取：{r.reason}")
+    if r.status == SKIPPED:
+        return FileLine(name, r.reason or "不是本次活动的表格，未处理")
+    return FileLine(name, r.reason or r.status)
+
+
+def build_acknowledgement(*, calendar: Calendar, mail: ParsedMail, files, body: FormResult | None,
+                          unit: str | None, outcome: str, reason: str, flags: list[str], items,
+                          received: dict[str, datetime], received_at: datetime, liaison: dict | None,
+                          problems: list[str]) -> Acknowledgement:
+    item_by_name = {name: item for item, name, _ in items}
+    lines = [_describe(f.filename, f.result, calendar, item_by_name.get(f.filename)) for f in files]
+    if body is not None:
+        lines.append(_describe("邮件正文", body, calendar, item_by_name.get("邮件正文")))
+    for item, name, state in items:
+        if state == "duplicate":
+            for line in lines:
+                if line.name == name:
+                    line.verdict += "（与此前收到的内容相同，未重复记录）"
+    owed = []
+    if unit:
+        for dl in calendar.items_due_by_end():
+            if dl.item in received:
+                continue
+            if dl.kind == "weekly_report" and dl.due < received_at and (received_at - dl.due).days > 14:
+                continue  # old weeks are in the digest; the reply names what is still useful to send
+            due = local_text(dl.due, calendar) if dl.kind == "weekly_report" else local_text(dl.due, calendar, False)
+            owed.append(Owed(calendar.item_label(dl.item), due, dl.due < received_at))
+    return Acknowledgement(
+        original_subject=mail.subject, message_id=mail.message_id, references=mail.header("references"),
+        received=local_text(received_at, calendar), unit=unit, outcome=outcome, reason=reason,
+        files=lines, owed=owed, flags=flags, problems=problems,
+        nothing_found=not any(f.result.status in (PARSED, EVIDENCE) for f in files) and body is None)
+
+
+def render_acknowledgement(ack: Acknowledgement) -> str:
+    return _env().get_template("ack.txt.j2").render(ack=ack)
+
+
+def compose_acknowledgement(ack: Acknowledgement, *, sender: str, to: str, now: datetime) -> EmailMessage:
+    subject = "回复：" + (header_safe(ack.original_subject) or "（无主题）")
+    refs = " ".join(x for x in ((ack.references or "").split()[-10:] + [ack.message_id or ""]) if x) or None
+    msg = new_mail(sender=sender, to=[to], subject=subject, auto_submitted="auto-replied", now=now,
+                   in_reply_to=ack.message_id, references=refs)
+    msg.set_content(render_acknowledgement(ack), charset="utf-8")
+    return msg

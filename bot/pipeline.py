@@ -1,0 +1,325 @@
+"""One message through the steps: archive -> unpack MIME -> classify -> parse forms ->
+identify unit -> record submissions -> compose acknowledgement -> outbox.
+
+Two commits per message: `ingest` keeps the raw bytes and records the message (outcome
+`pending`) before anything is parsed; `process` decides the outcome and queues the
+acknowledgement in one transaction. A crash between them leaves a pending message that the
+next cycle processes; an exception inside `process` becomes a `needs_review` outcome with its
+reason, never a stopped daemon.
+"""
+from __future__ import annotations
+
+import logging
+import traceback
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta, timezone
+from email.parser import BytesHeaderParser
+from email.policy import compat32
+
+from sqlalchemy import select
+
+from .campaign.calendar import Calendar
+from .campaign.roster import Roster
+from .config import Config
+from .forms import classify
+from .forms.result import EVIDENCE, FORM_KINDS, PARSED, WEEKLY_REPORT, FormResult
+from .mail.archive import Archive, sha256
+from .mail.imap import FetchedMail
+from .mail.machines import machine_reason
+from .mail.message import ParsedMail
+from .mail.mime import parse_mail
+from .mail.outbox import enqueue, recent_count
+from .out import replies
+from .store import submissions
+from .store.db import Database
+from .store.models import (ACCEPTED, AUTO_REPLY, DUPLICATE, IGNORED, NEEDS_REVIEW, PENDING, AttachmentRecord,
+                           MailboxState, MailLocation, Message)
+
+log = logging.getLogger(__name__)
+
+
+@dataclass
+class Intake:
+    """Everything a message's walk needs, built once per process."""
+
+    config: Config
+    db: Database
+    archive: Archive
+    roster: Roster
+    calendar: Calendar
+
+    @classmethod
+    def from_config(cls, config: Config) -> Intake:
+        return cls(config, Database(config.database_url), Archive(config.storage_dir),
+                   Roster.load(config.roster_file), Calendar(config.campaign))
+
+
+# -- step 1: keep ---------------------------------------------------------------------------
+
+def _message_id_of(raw: bytes) -> str:
+    try:
+        headers = BytesHeaderParser(policy=compat32).parsebytes(raw[:65536])
+        value = str(headers.get("Message-ID", "") or "")
+    except Exception:  # noqa: BLE001 - a mail without a readable Message-ID is still kept
+        return ""
+    return " ".join(value.split())[:998]
+
+
+def ingest(intake: Intake, fetched: FetchedMail) -> int | None:
+    """Keep the raw mail and record it; return the new message's id, or None when this
+    location or this exact mail (Message-ID and bytes) was seen before."""
+    digest = intake.archive.keep_mail(fetched.raw)  # on disk before the database knows it
+    message_id = _message_id_of(fetched.raw)
+    with intake.db.session() as s:
+        state = s.get(MailboxState, fetched.folder)
+        if state is None:
+            state = MailboxState(folder=fetched.folder, uidvalidity=fetched.uidvalidity, last_uid=0)
+            s.add(state)
+        elif state.uidvalidity != fetched.uidvalidity:
+            state.uidvalidity, state.last_uid = fetched.uidvalidity, 0
+        state.last_uid = max(state.last_uid, fetched.uid)
+        if s.scalar(select(MailLocation.id).where(
+                MailLocation.folder == fetched.folder, MailLocation.uidvalidity == fetched.uidvalidity,
+                MailLocation.uid == fetched.uid)) is not None:
+            return None
+        known = s.scalar(select(Message).where(Message.message_id == message_id, Message.sha256 == digest))
+        if known is not None:
+            s.add(MailLocation(folder=fetched.folder, uidvalidity=fetched.uidvalidity,
+                               uid=fetched.uid, message_pk=known.id))
+            return None
+        msg = Message(message_id=message_id, sha256=digest, size=len(fetched.raw),
+                      received_at=fetched.internaldate, outcome=PENDING)
+        s.add(msg)
+        s.flush()
+        s.add(MailLocation(folder=fetched.folder, uidvalidity=fetched.uidvalidity, uid=fetched.uid,
+                           message_pk=msg.id))
+        return msg.id
+
+
+# -- step 2: understand and answer -----------------------------------------------------------
+
+@dataclass
+class ReadFile:
+    """One attachment as read, before it is recorded."""
+
+    filename: str
+    content_type: str
+    origin: tuple[str, ...]
+    data_sha: str
+    size: int
+    result: FormResult
+
+
+@dataclass
+class Reading:
+    mail: ParsedMail
+    machine: str | None
+    files: list[ReadFile] = field(default_factory=list)
+    body: FormResult | None = None
+
+
+def read_message(intake: Intake, raw: bytes) -> Reading:
+    """The pure part: bytes in, what the mail is and carries out (files are archived by hash)."""
+    mail = parse_mail(raw)
+    own = frozenset({intake.config.smtp.sender_address, intake.config.mailbox.username.lower()} - {""})
+    reason = machine_reason(mail, own_addresses=own)
+    reading = Reading(mail, reason)
+    if reason:
+        return reading
+    limits = intake.config.limits
+    for att in mail.attachments:
+        digest = intake.archive.keep_file(att.data)
+        try:
+            result = classify.read_attachment(att.filename, att.data, subject=mail.subject,
+                                              max_bytes=int(limits.max_attachment_mb * 1024 * 1024),
+                                              timeout=limits.conversion_timeout)
+        except Exception as exc:  # noqa: BLE001 - classify promises not to raise; be sure
+            log.exception("读取附件出错 %s", att.filename)
+            result = FormResult(kind=None, status="error", reason=f"读取附件时程序出错（{type(exc).__name__}）")
+        reading.files.append(ReadFile(att.filename, att.content_type, att.origin, digest, len(att.data), result))
+    reading.body = classify.read_body(mail.subject, mail.body_text)
+    return reading
+
+
+def _form_unit_names(reading: Reading) -> list[str]:
+    names = []
+    for f in reading.files:
+        for key in ("unit_name", "header.unit_name"):
+            v = f.result.values.get(key)
+            if isinstance(v, str) and v.strip():
+                names.append(v)
+    return names
+
+
+def identify_unit(intake: Intake, reading: Reading, liaison_addrs: dict[str, str],
+                  assigned: str | None) -> tuple[str | None, str | None]:
+    """In order (issue #3): assigned by an admin, the sender's address on record (roster or an
+    accepted liaison form), the form's own 单位名称 / 填报单位, the subject."""
+    roster = intake.roster
+    if assigned:
+        return assigned, "assigned"
+    for addr in (reading.mail.from_addr, reading.mail.reply_to):
+        unit = roster.unit_for_address(addr or "", liaison_addrs)
+        if unit:
+            return unit.name, "address"
+    for name in _form_unit_names(reading):
+        unit = roster.match_name(name)
+        if unit:
+            return unit.name, "form"
+    unit = roster.find_in_text(reading.mail.subject)
+    if unit:
+        return unit.name, "subject"
+    return None, None
+
+
+def process(intake: Intake, pk: int) -> str:
+    """Decide one archived message's outcome, record what it carried, queue its answer."""
+    with intake.db.session() as s:
+        msg = s.get(Message, pk)
+        digest, received_at, assigned = msg.sha256, msg.received_at, msg.assigned_unit
+    raw = intake.archive.read_mail(digest)
+    try:
+        reading = read_message(intake, raw)
+    except Exception as exc:  # noqa: BLE001 - never stop the daemon for one mail
+        log.error("处理邮件 %s 出错：%s", pk, traceback.format_exc())
+        return _record_failure(intake, pk, f"邮件无法解析（{type(exc).__name__}），原件已保存，请人工查看")
+    try:
+        return _record(intake, pk, reading, received_at, assigned)
+    except Exception as exc:  # noqa: BLE001
+        log.error("记录邮件 %s 出错：%s", pk, traceback.format_exc())
+        return _record_failure(intake, pk, f"处理出错（{type(exc).__name__}），原件已保存，请人工查看")
+
+
+def _record_failure(intake: Intake, pk: int, reason: str) -> str:
+    with intake.db.session() as s:
+        msg = s.get(Message, pk)
+        msg.outcome, msg.reason, msg.processed_at = NEEDS_REVIEW, reason, datetime.now(timezone.utc)
+    return NEEDS_REVIEW
+
+
+def _record(intake: Intake, pk: int, reading: Reading, received_at: datetime, assigned: str | None) -> str:
+    mail = reading.mail
+    cal = intake.calendar
+    now = datetime.now(timezone.utc)
+    with intake.db.session() as s:
+        msg = s.get(Message, pk)
+        submissions.forget_message(s, pk)
+        msg.attachments.clear()
+        s.flush()
+        msg.from_addr, msg.from_name, msg.subject = mail.from_addr, mail.from_name, mail.subject
+        msg.processed_at, msg.flags = now, []
+        if reading.machine:
+            msg.outcome, msg.reason, msg.kinds, msg.unit = AUTO_REPLY, reading.machine, [], None
+            return AUTO_REPLY
+
+        records = []
+        for i, f in enumerate(reading.files):
+            r = f.result
+            rec = AttachmentRecord(position=i, filename=f.filename, content_type=f.content_type,
+                                   origin=list(f.origin), sha256=f.data_sha, size=f.size, kind=r.kind,
+                                   status=r.status, values=dict(r.values),
+                                   errors=[p.as_json() for p in r.errors],
+                                   warnings=[p.as_json() for p in r.warnings], reason=r.reason)
+            msg.attachments.append(rec)
+            records.append(rec)
+        s.flush()
+
+        liaison_addrs = submissions.liaison_addresses(s)
+        unit, source = identify_unit(intake, reading, liaison_addrs, assigned)
+        msg.unit, msg.unit_source = unit, source
+
+        forms = [(f, rec) for f, rec in zip(reading.files, records)
+                 if f.result.kind in FORM_KINDS and f.result.status in (PARSED, EVIDENCE)]
+        carried = [f.result for f, _ in forms]
+        if reading.body is not None:
+            carried.append(reading.body)
+        msg.kinds = sorted({r.kind for r in carried if r.status == PARSED})
+        problems = list(mail.problems) + [f"{f.filename}：{f.result.reason}" for f in reading.files
+                                          if f.result.status == "error"]
+
+        if unit and source != "address":
+            on_record = intake.roster.by_name[unit].emails + tuple(
+                a for a, u in liaison_addrs.items() if u == unit)
+            if mail.from_addr not in on_record:
+                msg.flags = [f"发件地址 {mail.from_addr or '（无）'} 不在 {unit} 的登记记录中（按{_SOURCE_LABEL[source]}认定）"]
+
+        outcome_items: list[tuple[str, str, str]] = []  # (item, label, new|duplicate)
+        if unit:
+            for f, rec in forms:
+                r = f.result
+                item = _item_for(cal, r, received_at)
+                state = submissions.record(
+                    s, unit=unit, item=item, kind=r.kind, message_pk=pk, attachment_pk=rec.id,
+                    received_at=received_at, values=dict(r.values), text=r.text,
+                    evidence_only=r.status == EVIDENCE, flags=list(msg.flags))
+                outcome_items.append((item, f.filename, state))
+            if reading.body is not None and reading.body.status == PARSED:
+                item = _item_for(cal, reading.body, received_at)
+                state = submissions.record(
+                    s, unit=unit, item=item, kind=WEEKLY_REPORT, message_pk=pk, attachment_pk=None,
+                    received_at=received_at, values={}, text=reading.body.text, flags=list(msg.flags))
+                outcome_items.append((item, "邮件正文", state))
+
+        if unit and any(state == submissions.NEW for _, _, state in outcome_items):
+            outcome, reason = ACCEPTED, ""
+        elif unit and outcome_items:
+            outcome, reason = DUPLICATE, "与此前收到的内容相同，未重复记录"
+        elif carried or problems:
+            outcome = NEEDS_REVIEW
+            reason = "无法确定报送单位，请用 intake assign 指定" if not unit else "；".join(problems) or "附件无法识别"
+        elif unit:
+            outcome, reason = NEEDS_REVIEW, "来自登记单位，但未发现本次活动的表格或材料"
+        else:
+            outcome, reason = IGNORED, "来自未登记地址，且不含本次活动的材料"
+        msg.outcome, msg.reason = outcome, reason
+
+        if outcome != IGNORED:
+            msg.acknowledged = _queue_ack(intake, s, msg, reading, unit, outcome_items, received_at, now)
+        return outcome
+
+
+_SOURCE_LABEL = {"form": "表内单位名称", "subject": "邮件主题", "assigned": "管理员指定"}
+
+
+def _item_for(cal: Calendar, result: FormResult, received_at: datetime) -> str:
+    if result.kind == WEEKLY_REPORT:
+        return cal.week_for(received_at, result.named_week)
+    return result.kind
+
+
+def _queue_ack(intake: Intake, s, msg: Message, reading: Reading, unit: str | None,
+               outcome_items, received_at: datetime, now: datetime) -> bool:
+    mail = reading.mail
+    to = mail.reply_to or mail.from_addr
+    if not to or "@" not in to:
+        return False
+    cap = intake.config.limits.max_auto_replies_per_day
+    if cap and recent_count(s, kind="ack", to_addr=to, since=now - timedelta(days=1)) >= cap:
+        msg.flags = list(msg.flags) + [f"今日已向 {to} 自动回复 {cap} 封，本封不再回复"]
+        return False
+    received = submissions.received_items(s, unit) if unit else {}
+    liaison = submissions.liaisons(s).get(unit) if unit else None
+    ack = replies.build_acknowledgement(
+        calendar=intake.calendar, mail=mail, files=reading.files, body=reading.body, unit=unit,
+        outcome=msg.outcome, reason=msg.reason, flags=list(msg.flags), items=outcome_items,
+        received=received, received_at=received_at, liaison=liaison, problems=list(mail.problems))
+    email = replies.compose_acknowledgement(ack, sender=intake.config.smtp.sender, to=to, now=now)
+    key = f"ack:{msg.message_id or 'sha:' + msg.sha256}"
+    return enqueue(s, key=key, kind="ack", message=email, message_pk=msg.id, now=now) or _already_acked(s, key)
+
+
+def _already_acked(s, key: str) -> bool:
+    from .store.models import OutboxMail
+
+    return s.scalar(select(OutboxMail.id).where(OutboxMail.key == key)) is not None
+
+
+def pending_ids(intake: Intake) -> list[int]:
+    with intake.db.session() as s:
+        return list(s.scalars(select(Message.id).where(Message.outcome == PENDING).order_by(Message.id)))
+
+
+def reprocess(intake: Intake, pk: int) -> str:
+    """Read a stored mail again (after a parser fix or an assignment) without double counting:
+    what it recorded before is replaced, and its acknowledgement key stays the same."""
+    return process(intake, pk)

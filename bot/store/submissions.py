@@ -1,0 +1,92 @@
+"""Recording what units delivered: versions, duplicates, and the liaison on record.
+
+The latest arrival (by INTERNALDATE) for a unit and item is current; older ones stay as
+history. The same content again for the same unit and item is a duplicate and changes nothing.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from .models import Submission
+
+NEW, DUPLICATE = "new", "duplicate"
+
+
+def content_digest(values: dict[str, Any], text: str) -> str:
+    """What makes two deliveries the same: the values read (or the report's text), not the file
+    bytes, since re-saving a form changes the bytes but not what it says."""
+    canonical = json.dumps({"v": values, "t": " ".join(text.split())}, ensure_ascii=False, sort_keys=True)
+    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+
+
+def record(session: Session, *, unit: str, item: str, kind: str, message_pk: int,
+           attachment_pk: int | None, received_at: datetime, values: dict, text: str,
+           evidence_only: bool = False, flags: list[str] | None = None) -> str:
+    digest = content_digest(values, text) if not evidence_only else f"evidence:{attachment_pk}"
+    history = list(session.scalars(select(Submission).where(
+        Submission.unit == unit, Submission.item == item)))
+    if any(s.content_sha256 == digest and s.evidence_only == evidence_only for s in history):
+        return DUPLICATE
+    # A scan never replaces an editable file; an editable file always outranks a scan.
+    rivals = [s for s in history if s.evidence_only == evidence_only]
+    latest = max(rivals, key=lambda s: s.received_at, default=None)
+    is_current = latest is None or received_at >= latest.received_at
+    if is_current:
+        for s in rivals:
+            s.current = False
+    session.add(Submission(unit=unit, item=item, kind=kind, message_pk=message_pk,
+                           attachment_pk=attachment_pk, received_at=received_at,
+                           content_sha256=digest, values=values, text=text,
+                           evidence_only=evidence_only, current=is_current, flags=flags or []))
+    session.flush()
+    return NEW
+
+
+def liaison_addresses(session: Session) -> dict[str, str]:
+    """Address -> unit, from every current accepted liaison form."""
+    out: dict[str, str] = {}
+    for sub in session.scalars(select(Submission).where(
+            Submission.kind == "liaison_form", Submission.current.is_(True),
+            Submission.evidence_only.is_(False))):
+        email = (sub.values or {}).get("email")
+        if isinstance(email, str) and "@" in email:
+            out[email.strip().lower()] = sub.unit
+    return out
+
+
+def liaisons(session: Session) -> dict[str, dict]:
+    """Unit -> the liaison form's values, for every unit with a current liaison form."""
+    return {sub.unit: dict(sub.values or {}) for sub in session.scalars(select(Submission).where(
+        Submission.kind == "liaison_form", Submission.current.is_(True),
+        Submission.evidence_only.is_(False)))}
+
+
+def received_items(session: Session, unit: str) -> dict[str, datetime]:
+    """Item -> earliest arrival of an editable submission, for one unit."""
+    out: dict[str, datetime] = {}
+    for sub in session.scalars(select(Submission).where(
+            Submission.unit == unit, Submission.evidence_only.is_(False))):
+        if sub.item not in out or sub.received_at < out[sub.item]:
+            out[sub.item] = sub.received_at
+    return out
+
+
+def forget_message(session: Session, message_pk: int) -> None:
+    """Drop what one message recorded (before re-reading it) and restore the previous versions."""
+    subs = list(session.scalars(select(Submission).where(Submission.message_pk == message_pk)))
+    touched = {(s.unit, s.item, s.evidence_only) for s in subs}
+    for s in subs:
+        session.delete(s)
+    session.flush()
+    for unit, item, evidence in touched:
+        rest = list(session.scalars(select(Submission).where(
+            Submission.unit == unit, Submission.item == item, Submission.evidence_only == evidence)))
+        latest = max(rest, key=lambda s: s.received_at, default=None)
+        for s in rest:
+            s.current = s is latest
