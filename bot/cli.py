@@ -89,12 +89,16 @@ def poll(config: Config) -> None:
 @main.command(help="常驻运行：IDLE 推送或定时轮询，处理并回复，直到收到 SIGTERM/Ctrl-C。")
 @command(verbose=True)
 def run(config: Config) -> None:
-    from .daemon import StopFlag, run_forever
+    from .daemon import StopFlag, run_forever, start_scheduler
 
     intake = _intake(config)
     stop = StopFlag()
     stop.install()
-    run_forever(intake, stop)
+    scheduler = start_scheduler(intake, stop)
+    try:
+        run_forever(intake, stop)
+    finally:
+        scheduler.shutdown(wait=True)  # a running reminder/digest step finishes first
 
 
 @main.command(help="列出收到的邮件及处理结果。")
@@ -136,6 +140,126 @@ def reprocess(config: Config, message_id: str | None, all_: bool) -> None:
     if bool(message_id) == all_:
         raise click.UsageError("请给出一个邮件编号，或使用 --all")
     click.echo(reprocess_messages(_intake(config), None if all_ else message_id))
+
+
+def _now(config: Config, text: str | None):
+    """--now: ISO 8601; without an offset it is read in the campaign's time zone."""
+    from datetime import datetime, timezone
+
+    if not text:
+        return datetime.now(timezone.utc)
+    try:
+        moment = datetime.fromisoformat(text)
+    except ValueError:
+        raise click.BadParameter(f"时间格式应为 ISO 8601，如 2020-06-11T09:00:00+08:00，实际为 {text!r}",
+                                 param_hint="--now") from None
+    return moment if moment.tzinfo else moment.replace(tzinfo=config.campaign.timezone)
+
+
+now_option = click.option("--now", "now_text", metavar="TIME", help="假定当前时间（ISO 8601），只看此前收到的邮件")
+json_option = click.option("--json", "as_json", is_flag=True, help="输出 JSON")
+
+
+@main.command(help="各单位各项材料的报送情况。")
+@json_option
+@now_option
+@command()
+def status(config: Config, as_json: bool, now_text: str | None) -> None:
+    from .reporting import standings
+    from .store.queries import status_json
+
+    intake = _intake(config)
+    now = _now(config, now_text)
+    doc = status_json(standings(intake, now), intake.calendar, now)
+    if as_json:
+        click.echo(json.dumps(doc, ensure_ascii=False, indent=1))
+        return
+    from .out.tables import status_table
+
+    status_table(doc)
+
+
+@main.command(help="进展情况统计表（附件2）汇总：合计与各单位数据。")
+@json_option
+@now_option
+@command()
+def report(config: Config, as_json: bool, now_text: str | None) -> None:
+    from .forms.progress_template import BLANKS
+    from .reporting import report as build_report
+
+    result = build_report(_intake(config), _now(config, now_text))
+    doc = {"totals": result.totals, "units": result.units, "missing_units": result.missing_units}
+    if as_json:
+        click.echo(json.dumps(doc, ensure_ascii=False, indent=1))
+        return
+    from .out.tables import report_table
+
+    report_table(doc, {b.key: b.label for b in BLANKS})
+
+
+@main.command(help="发送（或用 --dry-run 列出）此刻应发的催报提醒。")
+@click.option("--dry-run", is_flag=True, help="只列出，不发送")
+@json_option
+@now_option
+@command()
+def remind(config: Config, dry_run: bool, as_json: bool, now_text: str | None) -> None:
+    from .reporting import pending_reminders, reminder_json, send_reminders
+
+    intake = _intake(config)
+    now = _now(config, now_text)
+    todo = pending_reminders(intake, now) if dry_run else send_reminders(intake, now)
+    rows = [reminder_json(intake, r) for r in todo]
+    if as_json:
+        click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
+        return
+    verb = "应发" if dry_run else "已发"
+    click.echo(f"{verb}提醒 {len(rows)} 封")
+    for r in rows:
+        click.echo(f"  {r['unit']}  {r['subject']}  → {', '.join(r['to'])}")
+
+
+@main.command(help="生成给组织者的周汇总；--send 发送，--out 保存工作簿。")
+@click.option("--send", is_flag=True, help="发送给 [organizers] emails")
+@click.option("--out", "out_path", metavar="FILE.xlsx", help="把汇总工作簿保存到此文件")
+@now_option
+@command()
+def digest(config: Config, send: bool, out_path: str | None, now_text: str | None) -> None:
+    from pathlib import Path
+
+    from .mail.outbox import Outbox, enqueue
+    from .reporting import build_digest
+
+    intake = _intake(config)
+    now = _now(config, now_text)
+    msg, book = build_digest(intake, now)
+    if out_path:
+        Path(out_path).write_bytes(book)
+        click.echo(f"工作簿已保存：{out_path}")
+    if send:
+        if not config.organizers:
+            raise Failure("配置 [organizers] emails 为空，无人可发")
+        local = intake.calendar.local(now)
+        with intake.db.session() as s:
+            queued = enqueue(s, key=f"digest:manual:{local.isoformat(timespec='minutes')}", kind="digest", message=msg)
+        result = Outbox(intake.db, config.smtp).drain()
+        click.echo(f"周汇总{'已发送' if result.sent else ('已在队列中' if not queued else '待重试')}：{', '.join(config.organizers)}")
+    if not (send or out_path):
+        click.echo(msg.get_body(("plain",)).get_content())
+
+
+@main.command(help="把全部数据导出为 Excel 工作簿。")
+@click.argument("path", metavar="FILE.xlsx")
+@now_option
+@command()
+def export(config: Config, path: str, now_text: str | None) -> None:
+    from pathlib import Path
+
+    from .out.workbook import build_workbook
+    from .reporting import workbook_data
+
+    intake = _intake(config)
+    Path(path).write_bytes(build_workbook(workbook_data(intake, _now(config, now_text))))
+    click.echo(f"已导出：{path}")
 
 
 @main.command(help="检查配置，并登录 IMAP 与 SMTP 服务器，逐项说明问题。")

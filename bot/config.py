@@ -95,6 +95,7 @@ class ScheduleConfig:
     reminder_time: time
     grace_hours: float
     digest: Slot
+    tick_seconds: float = 60  # how often the daemon looks for due reminders and digests
 
 
 @dataclass(frozen=True)
@@ -318,7 +319,8 @@ def parse_config(data: dict, path: Path) -> Config:
     if grace < 0:
         raise ConfigError(f"配置 {sc.key('grace_hours')} 不能为负数")
     schedule = ScheduleConfig(_slot(sc, "weekly_reminder", "thu 09:00"), tuple(sorted(set(days), reverse=True)),
-                              _time(sc, "reminder_time", "09:00"), grace, _slot(sc, "digest", "fri 09:00"))
+                              _time(sc, "reminder_time", "09:00"), grace, _slot(sc, "digest", "fri 09:00"),
+                              sc.get("tick_seconds", float, 60.0))
 
     org = root.sub("organizers", required=False)
     emails = org.get("emails", list, [])

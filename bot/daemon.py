@@ -9,6 +9,7 @@ import logging
 import signal
 import threading
 from dataclasses import dataclass, field
+from datetime import datetime, timezone
 
 from sqlalchemy import select
 
@@ -100,6 +101,38 @@ class StopFlag:
 
     def sleep(self, seconds: float) -> None:
         self.event.wait(seconds)
+
+
+def campaign_tick(intake: pipeline.Intake, stop: StopFlag) -> None:
+    """Send whatever reminders and digest are due now; the outbox keys make this idempotent,
+    so a daemon that was down at 09:00 and is back at 10:30 still sends that day's reminders
+    once, and one down for longer than grace_hours sends nothing stale."""
+    from .reporting import send_digest, send_reminders
+
+    if stop():
+        return
+    now = datetime.now(timezone.utc)
+    try:
+        sent = send_reminders(intake, now)
+        if sent:
+            log.info("已发催报提醒 %d 封", len(sent))
+        if send_digest(intake, now):
+            log.info("已发周汇总")
+    except Exception:  # noqa: BLE001 - a failed tick is retried at the next one
+        log.exception("定时任务出错")
+
+
+def start_scheduler(intake: pipeline.Intake, stop: StopFlag):
+    """APScheduler in the campaign's time zone drives reminders and digests; what was sent lives
+    in the outbox, not in the scheduler's memory."""
+    from apscheduler.schedulers.background import BackgroundScheduler
+
+    scheduler = BackgroundScheduler(timezone=intake.calendar.tz,
+                                    job_defaults={"coalesce": True, "max_instances": 1})
+    scheduler.add_job(campaign_tick, "interval", seconds=intake.config.schedule.tick_seconds,
+                      args=[intake, stop], id="campaign", next_run_time=datetime.now(intake.calendar.tz))
+    scheduler.start()
+    return scheduler
 
 
 def run_forever(intake: pipeline.Intake, stop: StopFlag, *, on_cycle=None) -> None:

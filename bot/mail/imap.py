@@ -23,7 +23,7 @@ from imapclient.exceptions import IMAPClientError, LoginError
 from ..config import MailboxConfig
 
 BATCH = 100
-CLIENT_ID = {"name": "anqing-intake-bot", "version": "0.1", "vendor": "安庆市总工会"}
+CLIENT_ID = {"name": "anqing-intake-bot", "version": "0.1", "vendor": "Anqing Federation of Trade Unions"}  # ASCII: imapclient encodes ID as ASCII
 
 
 class MailboxError(Exception):

@@ -20,7 +20,7 @@ from email.message import EmailMessage
 from email.utils import getaddresses
 
 import aiosmtplib
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -33,6 +33,7 @@ log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 12
 BASE_BACKOFF = 30.0  # seconds; doubles per attempt, capped at MAX_BACKOFF
 MAX_BACKOFF = 3600.0
+CLAIM_SECONDS = 300.0  # longer than one SMTP transaction with its timeouts
 
 
 class SmtpError(Exception):
@@ -101,7 +102,7 @@ class Outbox:
         ids = self.pending(now)
         if not ids:
             return DrainResult()
-        return asyncio.run(self._drain(ids, should_stop))
+        return asyncio.run(self._drain(ids, should_stop, now))
 
     async def _connect(self) -> aiosmtplib.SMTP:
         cfg = self.cfg
@@ -113,7 +114,7 @@ class Outbox:
             await client.login(cfg.username, cfg.password())
         return client
 
-    async def _drain(self, ids: list[int], should_stop) -> DrainResult:
+    async def _drain(self, ids: list[int], should_stop, now: datetime) -> DrainResult:
         result = DrainResult()
         client: aiosmtplib.SMTP | None = None
         pace = 60.0 / self.cfg.max_per_minute if self.cfg.max_per_minute else 0.0
@@ -122,11 +123,10 @@ class Outbox:
             for pk in ids:
                 if should_stop():
                     break
-                with self.db.session() as s:
-                    row = s.get(OutboxMail, pk)
-                    if row is None or row.status != QUEUED:
-                        continue  # another process took it
-                    raw, recipients = row.raw, list(row.recipients)
+                claimed = self._claim(pk, max(now, datetime.now(timezone.utc)))
+                if claimed is None:
+                    continue  # another thread or process took it
+                raw, recipients = claimed
                 if pace and last_sent:
                     wait = pace - (time.monotonic() - last_sent)
                     if wait > 0:
@@ -164,6 +164,19 @@ class Outbox:
             if client is not None:
                 await _quiet_quit(client)
         return result
+
+    def _claim(self, pk: int, now: datetime) -> tuple[bytes, list[str]] | None:
+        """Take a queued row for CLAIM_SECONDS by moving its next attempt forward in one
+        conditional UPDATE: two drains (threads, daemons) never send the same row, and a row
+        whose sender died is taken again once the claim lapses."""
+        with self.db.session() as s:
+            taken = s.execute(update(OutboxMail).where(
+                OutboxMail.id == pk, OutboxMail.status == QUEUED, OutboxMail.next_attempt_at <= now,
+            ).values(next_attempt_at=now + timedelta(seconds=CLAIM_SECONDS))).rowcount
+            if taken != 1:
+                return None
+            row = s.get(OutboxMail, pk)
+            return row.raw, list(row.recipients)
 
     def _record_failure(self, pk: int, code: int | None, text: str, result: DrainResult) -> None:
         now = datetime.now(timezone.utc)

@@ -138,3 +138,32 @@ def compose_acknowledgement(ack: Acknowledgement, *, sender: str, to: str, now: 
                    in_reply_to=ack.message_id, references=refs)
     msg.set_content(render_acknowledgement(ack), charset="utf-8")
     return msg
+
+
+def reminder_subject(calendar: Calendar, reminder) -> str:
+    due = calendar.local(reminder.due)
+    when = f"{due.month}月{due.day}日{due.hour:02d}:{due.minute:02d}" if reminder.item.startswith("weekly_report:") \
+        else f"{due.month}月{due.day}日"
+    return f"【提醒】{reminder.unit}：请于{when}前报送{calendar.item_label(reminder.item)}"
+
+
+def render_reminder(calendar: Calendar, reminder, campaign_name: str, liaison_name: str | None) -> str:
+    due = calendar.local(reminder.due)
+    slot = calendar.local(reminder.slot)
+    same_day = due.date() == slot.date()
+    if reminder.item.startswith("weekly_report:"):
+        when = f"今天{due.hour:02d}:{due.minute:02d}前" if same_day else f"{due.month}月{due.day}日{due.hour:02d}:{due.minute:02d}前"
+    else:
+        when = "今天下班前" if same_day else f"{due.month}月{due.day}日前"
+    return _env().get_template("reminder.txt.j2").render(
+        unit=reminder.unit, liaison=liaison_name, item=calendar.item_label(reminder.item),
+        weekly=reminder.item.startswith("weekly_report:"), when=when, campaign=campaign_name,
+        due=f"{due.year}年{due.month}月{due.day}日 {due.hour:02d}:{due.minute:02d}")
+
+
+def compose_reminder(calendar: Calendar, reminder, *, sender: str, campaign_name: str,
+                     liaison_name: str | None, now: datetime) -> EmailMessage:
+    msg = new_mail(sender=sender, to=list(reminder.to), subject=reminder_subject(calendar, reminder),
+                   auto_submitted="auto-generated", now=now)
+    msg.set_content(render_reminder(calendar, reminder, campaign_name, liaison_name), charset="utf-8")
+    return msg

@@ -22,3 +22,44 @@ def messages_table(rows: list[dict], console: Console | None = None) -> None:
                       r["unit"] or "—", f"[{style}]{label}[/]" if style else label,
                       "、".join(KIND_SHORT.get(k, k) for k in r["kinds"]) or "—", note)
     console.print(table)
+
+
+STATE_MARK = {"on_time": ("✓", "green"), "late": ("逾期", "yellow"), "missing": ("✗", "red"), "open": ("…", "dim")}
+
+
+def _item_header(item: str) -> str:
+    if item.startswith("weekly_report:"):
+        _, _, day = item.partition(":")
+        return f"周报{int(day[5:7])}/{int(day[8:10])}"
+    return {"liaison_form": "附件1", "progress_table": "附件2", "summary": "总结"}.get(item, item)
+
+
+def status_table(doc: dict, console: Console | None = None) -> None:
+    console = console or Console()
+    units = doc["units"]
+    items = list(units[0]["items"]) if units else []
+    table = Table(title=f"报送情况（截至 {doc['now'][:16].replace('T', ' ')}）", pad_edge=False)
+    table.add_column("单位", no_wrap=True)
+    for item in items:
+        table.add_column(_item_header(item), justify="center", no_wrap=True)
+    table.add_column("得分", justify="right", no_wrap=True)
+    for u in units:
+        cells = []
+        for item in items:
+            mark, style = STATE_MARK[u["items"][item]["state"]]
+            cells.append(f"[{style}]{mark}[/]")
+        table.add_row(u["unit"], *cells, f"{u['timeliness']['score']:g}")
+    console.print(table)
+    console.print("✓ 按时　逾期 迟交　✗ 缺报　… 未到期", style="dim")
+
+
+def report_table(doc: dict, labels: dict[str, str], console: Console | None = None) -> None:
+    console = console or Console()
+    table = Table(title=f"进展情况统计表汇总（{len(doc['units'])} 个单位已报）")
+    table.add_column("项目")
+    table.add_column("合计", justify="right")
+    for key, total in doc["totals"].items():
+        table.add_row(labels.get(key, key), str(total))
+    console.print(table)
+    if doc["missing_units"]:
+        console.print("未报单位：" + "、".join(doc["missing_units"]))

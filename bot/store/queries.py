@@ -36,3 +36,37 @@ def messages_json(session: Session, cal: Calendar, state: str | None = None) -> 
             "acknowledged": bool(m.acknowledged),
         })
     return out
+
+
+def deliveries(session: Session, until=None) -> list:
+    """Every submission received at or before `until`, in one query."""
+    from ..campaign.standing import Delivery
+    from .models import Submission
+
+    stmt = select(Submission.unit, Submission.item, Submission.kind, Submission.received_at, Submission.values,
+                  Submission.evidence_only)
+    if until is not None:
+        stmt = stmt.where(Submission.received_at <= until)
+    return [Delivery(*row) for row in session.execute(stmt)]
+
+
+def status_json(standings, cal: Calendar, now) -> dict:
+    units = []
+    for s in standings:
+        liaison = None
+        if s.liaison:
+            liaison = {"name": s.liaison.get("name"), "email": s.liaison.get("email"),
+                       "mobile": s.liaison.get("mobile")}
+        units.append({
+            "unit": s.unit,
+            "category": s.category,
+            "liaison": liaison,
+            "items": {item: {"state": st.state, "due": iso(st.due, cal), "received_at": iso(st.received_at, cal)}
+                      for item, st in s.items.items()},
+            "timeliness": {"on_time": s.timeliness.on_time, "late": s.timeliness.late,
+                           "missing": s.timeliness.missing, "open": s.timeliness.open,
+                           "score": s.timeliness.score,
+                           "days_late": round(s.timeliness.days_late, 2),
+                           "days_early": round(s.timeliness.days_early, 2)},
+        })
+    return {"now": iso(now, cal), "units": units}

@@ -1,0 +1,96 @@
+"""The organizers' weekly digest: an HTML part (escaped tables that 126.com's and QQ Mail's web
+clients render), a plain-text part, and the workbook attached with its filename both as RFC 2231
+(`filename*=`) and as RFC 2047 (`name="=?utf-8?b?...?="`), since QQ Mail and Outlook show
+RFC 2231-only names as `tcmime.*.bin` / "Untitled"."""
+from __future__ import annotations
+
+import base64
+from dataclasses import dataclass
+from datetime import datetime
+from email.message import EmailMessage
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+from ..campaign.calendar import LATE, MISSING, ON_TIME, Calendar
+from ..forms import progress_template as tpl
+from ..mail.compose import new_mail
+from .replies import TEMPLATES
+from .workbook import WorkbookData, build_workbook
+
+
+@dataclass
+class DigestRow:
+    unit: str
+    cells: list[tuple[str, str]]  # (state, text) per item
+    score: float
+
+
+def _env() -> Environment:
+    return Environment(loader=FileSystemLoader(str(TEMPLATES)), undefined=StrictUndefined, trim_blocks=True,
+                       lstrip_blocks=True, autoescape=select_autoescape(["html", "html.j2"]))
+
+
+def digest_context(data: WorkbookData) -> dict:
+    cal: Calendar = data.calendar
+    items = [dl.item for dl in cal.items_due_by_end()]
+    headers = [cal.item_label(i) for i in items]
+    rows, late, missing = [], [], []
+    marks = {"on_time": "✓ 按时", "late": "逾期", "missing": "✗ 缺报", "open": "未到期"}
+    for s in data.standings:
+        cells = []
+        for item in items:
+            st = s.items[item]
+            text = marks[st.state]
+            if st.received_at:
+                local = cal.local(st.received_at)
+                text += f" {local.month}/{local.day}"
+            cells.append((st.state, text))
+            if st.state == MISSING:
+                missing.append((s.unit, cal.item_label(item)))
+            elif st.state == LATE:
+                late.append((s.unit, cal.item_label(item)))
+        rows.append(DigestRow(s.unit, cells, s.timeliness.score))
+    n = len(data.standings)
+
+    def count(item: str) -> int:
+        return sum(1 for s in data.standings if s.items[item].state in (ON_TIME, LATE))
+
+    overview = [(cal.item_label(i), count(i), n) for i in items if cal.deadline(i).due <= data.now
+                or i in ("liaison_form", "progress_table", "summary")]
+    labels = {b.key: b.label for b in tpl.BLANKS}
+    totals = [(labels.get(k, k), v) for k, v in data.report.totals.items()]
+    ranked = sorted(data.standings, key=lambda s: (-s.timeliness.score, s.unit))
+    now = cal.local(data.now)
+    return dict(title=data.title, now=f"{now.year}年{now.month}月{now.day}日 {now:%H:%M}", headers=headers, rows=rows,
+                late=late, missing=missing, overview=overview, totals=totals,
+                reported=len(data.report.units), unreported=data.report.missing_units,
+                ranking=[(s.unit, s.timeliness.score, s.timeliness.on_time, s.timeliness.late, s.timeliness.missing)
+                         for s in ranked])
+
+
+def workbook_filename(data: WorkbookData) -> str:
+    now = data.calendar.local(data.now)
+    return f"安全生产月报送汇总_{now:%Y%m%d}.xlsx"
+
+
+def compose_digest(data: WorkbookData, *, sender: str, to: list[str], wall: datetime,
+                   workbook: bytes | None = None) -> EmailMessage:
+    ctx = digest_context(data)
+    now = data.calendar.local(data.now)
+    subject = f"【周汇总】{data.title}报送情况（截至{now.month}月{now.day}日）"
+    msg = new_mail(sender=sender, to=to, subject=subject, auto_submitted="auto-generated", now=wall)
+    env = _env()
+    msg.set_content(env.get_template("digest.txt.j2").render(**ctx), charset="utf-8")
+    msg.add_alternative(env.get_template("digest.html.j2").render(**ctx), subtype="html", charset="utf-8")
+    attach_file(msg, workbook if workbook is not None else build_workbook(data), workbook_filename(data),
+                "application", "vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+    return msg
+
+
+def attach_file(msg: EmailMessage, data: bytes, filename: str, maintype: str, subtype: str) -> None:
+    """Attach with the name in both encodings Chinese mail clients read."""
+    msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
+    part = msg.get_payload()[-1]
+    # one encoded-word, unfolded, as QQ Mail and Outlook write it themselves
+    encoded = "=?utf-8?b?" + base64.b64encode(filename.encode("utf-8")).decode("ascii") + "?="
+    part.set_param("name", encoded, header="Content-Type")

@@ -1,0 +1,112 @@
+"""The read side the admin and the organizers see: standings, reminders due, the report.
+
+Each function takes `now` (the real clock or `--now`) and sees only mail received by then.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import select
+
+from .campaign.reminders import Reminder, due_reminders
+from .campaign.standing import Report, UnitStanding, consolidate, stand
+from .mail.outbox import Outbox, enqueue
+from .out import replies
+from .pipeline import Intake
+from .store.models import OutboxMail
+from .store.queries import deliveries
+
+
+def standings(intake: Intake, now: datetime) -> list[UnitStanding]:
+    with intake.db.session() as s:
+        rows = deliveries(s, now)
+    return stand(intake.calendar, intake.roster, rows, now)
+
+
+def report(intake: Intake, now: datetime) -> Report:
+    from .forms.progress_template import BLANKS
+
+    return consolidate(standings(intake, now), [b.key for b in BLANKS if b.type == "int"])
+
+
+def pending_reminders(intake: Intake, now: datetime) -> list[Reminder]:
+    """Reminders whose slot has come (within the grace period) and that were never queued."""
+    due = due_reminders(intake.calendar, intake.config.schedule, intake.roster, standings(intake, now), now)
+    if not due:
+        return []
+    with intake.db.session() as s:
+        sent = set(s.scalars(select(OutboxMail.key).where(OutboxMail.key.in_([r.key for r in due]))))
+    return [r for r in due if r.key not in sent]
+
+
+def send_reminders(intake: Intake, now: datetime, *, drain: bool = True) -> list[Reminder]:
+    """Queue every pending reminder (once per unit, item and slot, ever), then send."""
+    todo = pending_reminders(intake, now)
+    queued = []
+    liaisons = {s.unit: s.liaison for s in standings(intake, now)}
+    wall = datetime.now(timezone.utc)
+    with intake.db.session() as s:
+        for r in todo:
+            name = (liaisons.get(r.unit) or {}).get("name")
+            msg = replies.compose_reminder(intake.calendar, r, sender=intake.config.smtp.sender,
+                                           campaign_name=intake.config.campaign.name, liaison_name=name, now=wall)
+            if enqueue(s, key=r.key, kind="remind", message=msg, now=wall):
+                queued.append(r)
+    if drain and queued:
+        Outbox(intake.db, intake.config.smtp).drain()
+    return queued
+
+
+def reminder_json(intake: Intake, r: Reminder) -> dict:
+    return {"unit": r.unit, "item": r.item, "slot": intake.calendar.local(r.slot).isoformat(timespec="seconds"),
+            "to": list(r.to), "subject": replies.reminder_subject(intake.calendar, r)}
+
+
+def workbook_data(intake: Intake, now: datetime):
+    from .out.workbook import WorkbookData
+    from .store.queries import messages_json
+
+    stands = standings(intake, now)
+    from .forms.progress_template import BLANKS
+    from .campaign.standing import consolidate
+
+    rep = consolidate(stands, [b.key for b in BLANKS if b.type == "int"])
+    with intake.db.session() as s:
+        msgs = [m for m in messages_json(s, intake.calendar) if m["received_at"] is None
+                or datetime.fromisoformat(m["received_at"]) <= now]
+    return WorkbookData(intake.config.campaign.name, now, intake.calendar, stands, rep, msgs)
+
+
+def build_digest(intake: Intake, now: datetime):
+    """(EmailMessage, workbook bytes) for the organizers, as of `now`."""
+    from .out.digest import compose_digest
+    from .out.workbook import build_workbook
+
+    data = workbook_data(intake, now)
+    book = build_workbook(data)
+    msg = compose_digest(data, sender=intake.config.smtp.sender, to=list(intake.config.organizers),
+                         wall=datetime.now(timezone.utc), workbook=book)
+    return msg, book
+
+
+def send_digest(intake: Intake, now: datetime, *, key: str | None = None, drain: bool = True) -> bool:
+    """Queue the digest under `key` (default: the scheduled slot due at `now`); False when no slot
+    is due or it was queued before."""
+    from .campaign.reminders import due_digest
+
+    if key is None:
+        slot = due_digest(intake.calendar, intake.config.schedule, now)
+        if slot is None:
+            return False
+        key = f"digest:{slot.date().isoformat()}"
+    if not intake.config.organizers:
+        return False
+    with intake.db.session() as s:
+        if s.scalar(select(OutboxMail.id).where(OutboxMail.key == key)) is not None:
+            return False
+    msg, _ = build_digest(intake, now)
+    with intake.db.session() as s:
+        queued = enqueue(s, key=key, kind="digest", message=msg, now=datetime.now(timezone.utc))
+    if drain and queued:
+        Outbox(intake.db, intake.config.smtp).drain()
+    return queued

@@ -1,0 +1,31 @@
+#!/usr/bin/env bash
+# Set up everything the tests need on a bare Debian machine, then run them.
+# Used as-is by CI (.ci/run). Safe to run again: installs only what is missing.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+# System packages: Dovecot is the real IMAP server of the tests; LibreOffice reads .doc/.wps;
+# poppler-utils gives pdftotext for PDF text layers.
+APT_PACKAGES=(dovecot-imapd libreoffice-writer-nogui libreoffice-calc-nogui poppler-utils)
+missing=()
+for p in "${APT_PACKAGES[@]}"; do
+  dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
+done
+if [ ${#missing[@]} -gt 0 ]; then
+  if [ "$(id -u)" -ne 0 ]; then
+    echo "需要安装系统软件包：${missing[*]}（请以 root 运行，或先 sudo apt-get install 它们）" >&2
+    exit 1
+  fi
+  export DEBIAN_FRONTEND=noninteractive
+  apt-get update -qq
+  apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
+fi
+
+# The project and its test dependencies in a private virtual environment.
+PY=${PYTHON:-python3}
+if [ ! -x .venv/bin/python ]; then
+  "$PY" -m venv .venv
+fi
+.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+
+exec .venv/bin/python -m pytest "$@"

@@ -1,0 +1,91 @@
+"""The `intake` command as a user runs it: a subprocess, real servers, exit codes, one-line errors."""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import subprocess
+import sys
+import time
+from datetime import datetime, timezone
+from email.message import EmailMessage
+
+from tests.conftest import ROOT
+from tests.servers import free_port
+
+
+def run(setup, *args, env_extra=None, timeout=120):
+    env = dict(os.environ, INTAKE_CONFIG=str(setup.config_path), **(env_extra or {}))
+    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=ROOT, env=env, capture_output=True,
+                          text=True, timeout=timeout)
+
+
+def weekly_mail(sender="tcszgh@example.test", subject="桐城市总工会本周工作开展情况", mid="<w1@example.test>",
+                body="本周我会组织开展了安全生产月启动仪式，参加职工120人；开展隐患排查3次。"):
+    m = EmailMessage()
+    m["From"] = f"桐城市总工会 <{sender}>"
+    m["To"] = "aqghljb@126.com"
+    m["Subject"] = subject
+    m["Message-ID"] = mid
+    m.set_content(body, charset="utf-8")
+    return m.as_bytes()
+
+
+def test_check_passes_against_real_servers(setup):
+    proc = run(setup, "check")
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert "IMAP 登录成功" in proc.stdout and "SMTP 登录成功" in proc.stdout
+
+
+def test_check_names_a_wrong_password(setup):
+    proc = run(setup, "check", env_extra={"INTAKE_TEST_IMAP_PASSWORD": "wrong-code"})
+    assert proc.returncode == 1
+    assert "IMAP 登录失败" in proc.stdout and "授权码" in proc.stdout
+    assert "wrong-code" not in proc.stdout + proc.stderr
+    assert "Traceback" not in proc.stderr
+
+
+def test_expected_failures_are_one_line(setup, tmp_path):
+    bad = tmp_path / "bad.toml"
+    bad.write_text(setup.config_path.read_text(encoding="utf-8").replace('security = "none"', 'security = "tls"', 1),
+                   encoding="utf-8")
+    proc = run(setup, "poll", "--config", str(bad))
+    assert proc.returncode == 1
+    assert proc.stderr.strip().count("\n") == 0 and "[mailbox] security" in proc.stderr
+    down = tmp_path / "down.toml"
+    down.write_text(setup.config_path.read_text(encoding="utf-8").replace(
+        f"port = {setup.dovecot.port}", f"port = {free_port()}"), encoding="utf-8")
+    proc = run(setup, "--config", str(down), "poll")
+    assert proc.returncode == 1 and "连接被拒绝" in proc.stderr and "Traceback" not in proc.stderr
+    proc = run(setup, "messages", "--state", "nonsense")
+    assert proc.returncode == 2
+
+
+def test_run_daemon_answers_with_idle_and_stops_on_sigterm(setup):
+    env = dict(os.environ, INTAKE_CONFIG=str(setup.config_path))
+    proc = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=ROOT, env=env,
+                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        deadline = time.monotonic() + 60
+        setup.append(weekly_mail(), datetime(2020, 6, 8, 8, 0, tzinfo=timezone.utc))
+        while time.monotonic() < deadline and not setup.sent_to("tcszgh@example.test"):
+            time.sleep(0.1)
+        assert len(setup.sent_to("tcszgh@example.test")) == 1
+        # a second mail while the daemon sits in IDLE
+        setup.append(weekly_mail(mid="<w2@example.test>", subject="桐城市总工会第二周周报",
+                                 body="本周组织观看警示教育片2场，120人次参加；开展安全宣传进企业活动1场。"),
+                     datetime(2020, 6, 9, 8, 0, tzinfo=timezone.utc))
+        while time.monotonic() < deadline and len(setup.sent_to("tcszgh@example.test")) < 2:
+            time.sleep(0.1)
+        assert len(setup.sent_to("tcszgh@example.test")) == 2
+        proc.send_signal(signal.SIGTERM)
+        out, err = proc.communicate(timeout=30)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
+    assert proc.returncode == 0, err
+    assert "已退出" in err and "Traceback" not in err
+    rows = json.loads(run(setup, "messages", "--json").stdout)
+    assert [r["outcome"] for r in rows] == ["accepted", "accepted"]
+    assert all(r["kinds"] == ["weekly_report"] for r in rows)
