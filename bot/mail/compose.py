@@ -30,6 +30,7 @@ def new_mail(*, sender: str, to: list[str], subject: str, auto_submitted: str, n
     # Exchange/Outlook not to send out-of-office replies to it.
     msg["Auto-Submitted"] = auto_submitted
     msg["X-Auto-Response-Suppress"] = "All"
+    msg["X-Loop"] = parseaddr(sender)[1]  # our own mail coming back is recognised by machines.py
     msg["Precedence"] = "bulk" if auto_submitted == "auto-generated" else "auto_reply"
     if in_reply_to:
         msg["In-Reply-To"] = header_safe(in_reply_to, 998)

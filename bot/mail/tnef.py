@@ -1,0 +1,173 @@
+"""Files out of Outlook's winmail.dat (TNEF, [MS-OXTNEF]); pure, bytes in, (name, bytes) out.
+
+Only what an intake needs: each attachment's file name and bytes. A TNEF stream is a
+signature, a 2-byte key and a run of attributes `level(1) id(4) length(4) data checksum(2)`.
+attAttachRenddata opens an attachment; attAttachTitle (8.3 or long name, in the OEM code
+page), attAttachData (the bytes) and attAttachment (a MAPI property list that may carry
+PR_ATTACH_LONG_FILENAME and PR_ATTACH_DATA_BIN) fill it. Written here instead of pulling
+in a package: it is ~150 lines and the PyPI parsers are lightly maintained.
+"""
+from __future__ import annotations
+
+import struct
+
+SIGNATURE = 0x223E9F78
+
+ATT_ATTACH_RENDDATA = 0x00069002
+ATT_ATTACH_TITLE = 0x00018010
+ATT_ATTACH_DATA = 0x0006800F
+ATT_ATTACHMENT = 0x00069005
+ATT_OEM_CODEPAGE = 0x00069007
+
+PR_ATTACH_DATA_BIN = 0x3701
+PR_ATTACH_FILENAME = 0x3704
+PR_ATTACH_LONG_FILENAME = 0x3707
+PR_DISPLAY_NAME = 0x3001
+
+PT_STRING8 = 0x001E
+PT_UNICODE = 0x001F
+PT_BINARY = 0x0102
+PT_OBJECT = 0x000D
+MV_FLAG = 0x1000
+_FIXED = {0x0001: 4, 0x0002: 4, 0x0003: 4, 0x0004: 4, 0x000A: 4, 0x000B: 4,
+          0x0005: 8, 0x0006: 8, 0x0007: 8, 0x0014: 8, 0x0040: 8, 0x0048: 16}
+_VARIABLE = {PT_STRING8, PT_UNICODE, PT_BINARY, PT_OBJECT, 0x0000}
+
+MAX_ATTACHMENTS = 500
+
+
+class TnefError(ValueError):
+    """Not TNEF, or too broken to read."""
+
+
+def is_tnef(data: bytes) -> bool:
+    return len(data) >= 6 and struct.unpack_from("<I", data)[0] == SIGNATURE
+
+
+def _codepage(data: bytes) -> str:
+    if len(data) >= 4:
+        page = struct.unpack_from("<I", data)[0]
+        if page in (936, 54936):
+            return "gb18030"  # GBK under code page 936, as everywhere in Chinese mail
+        if page == 65001:
+            return "utf-8"
+        if 0 < page < 100000:
+            return f"cp{page}"
+    return "cp1252"
+
+
+def _text(raw: bytes, encoding: str) -> str:
+    raw = raw.split(b"\x00", 1)[0]
+    for enc in (encoding, "utf-8", "gb18030"):
+        try:
+            return raw.decode(enc)
+        except (UnicodeDecodeError, LookupError):
+            continue
+    return raw.decode("latin-1")
+
+
+def _mapi_props(data: bytes) -> dict[int, tuple[int, list[bytes]]]:
+    """Property id -> (type, values) of a MAPI property list; stops quietly at damage."""
+    props: dict[int, tuple[int, list[bytes]]] = {}
+    if len(data) < 4:
+        return props
+    count = struct.unpack_from("<I", data)[0]
+    pos = 4
+    try:
+        for _ in range(min(count, 10000)):
+            ptype, pid = struct.unpack_from("<HH", data, pos)
+            pos += 4
+            if pid >= 0x8000:  # named property: GUID, kind, then an id or a UTF-16 name
+                pos += 16
+                kind = struct.unpack_from("<I", data, pos)[0]
+                pos += 4
+                if kind == 0:
+                    pos += 4
+                else:
+                    length = struct.unpack_from("<I", data, pos)[0]
+                    pos += 4 + length + (-length % 4)
+            base = ptype & ~MV_FLAG
+            values: list[bytes] = []
+            if base in _VARIABLE:
+                nvals = struct.unpack_from("<I", data, pos)[0]
+                pos += 4
+                for _ in range(min(nvals, 10000)):
+                    length = struct.unpack_from("<I", data, pos)[0]
+                    pos += 4
+                    if pos + length > len(data):
+                        raise TnefError("truncated MAPI value")
+                    values.append(data[pos:pos + length])
+                    pos += length + (-length % 4)
+            elif base in _FIXED:
+                nvals = 1
+                if ptype & MV_FLAG:
+                    nvals = struct.unpack_from("<I", data, pos)[0]
+                    pos += 4
+                size = _FIXED[base]
+                for _ in range(min(nvals, 10000)):
+                    values.append(data[pos:pos + size])
+                    pos += size
+            else:
+                break  # unknown type: its length is unknown, nothing after it can be read
+            props[pid] = (base, values)
+    except (struct.error, TnefError):
+        pass
+    return props
+
+
+def _prop_text(props, pid: int, encoding: str) -> str | None:
+    if pid not in props:
+        return None
+    ptype, values = props[pid]
+    if not values:
+        return None
+    if ptype == PT_UNICODE:
+        return values[0].decode("utf-16-le", "replace").split("\x00", 1)[0] or None
+    return _text(values[0], encoding) or None
+
+
+def extract(data: bytes) -> list[tuple[str, bytes]]:
+    """The attached files as (file name, bytes), in order. Raises TnefError when the
+    stream is not TNEF at all; damage later on ends the walk with what was found."""
+    if not is_tnef(data):
+        raise TnefError("no TNEF signature")
+    pos = 6
+    encoding = "cp1252"
+    attachments: list[dict] = []
+    while pos + 9 <= len(data):
+        level = data[pos]
+        attr_id, length = struct.unpack_from("<II", data, pos + 1)
+        start = pos + 9
+        end = start + length
+        if level not in (1, 2) or end + 2 > len(data):
+            break
+        value = data[start:end]
+        pos = end + 2  # checksum not verified: a wrong one costs nothing here
+        if attr_id == ATT_OEM_CODEPAGE:
+            encoding = _codepage(value)
+        elif attr_id == ATT_ATTACH_RENDDATA:
+            if len(attachments) >= MAX_ATTACHMENTS:
+                break
+            attachments.append({})
+        elif level == 2 and attachments:
+            current = attachments[-1]
+            if attr_id == ATT_ATTACH_TITLE:
+                current["title"] = _text(value, encoding)
+            elif attr_id == ATT_ATTACH_DATA:
+                current["data"] = value
+            elif attr_id == ATT_ATTACHMENT:
+                props = _mapi_props(value)
+                long_name = (_prop_text(props, PR_ATTACH_LONG_FILENAME, encoding)
+                             or _prop_text(props, PR_DISPLAY_NAME, encoding)
+                             or _prop_text(props, PR_ATTACH_FILENAME, encoding))
+                if long_name:
+                    current["long"] = long_name
+                if "data" not in current and PR_ATTACH_DATA_BIN in props:
+                    ptype, values = props[PR_ATTACH_DATA_BIN]
+                    if ptype == PT_BINARY and values:
+                        current["data"] = values[0]
+    files = []
+    for att in attachments:
+        if "data" in att:
+            files.append((att.get("long") or att.get("title") or "", att["data"]))
+    return files
