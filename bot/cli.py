@@ -262,6 +262,21 @@ def export(config: Config, path: str, now_text: str | None) -> None:
     click.echo(f"已导出：{path}")
 
 
+@main.command(help="写出空白的附件1、附件2（.docx 与 .xlsx），供下发各单位。")
+@click.argument("directory", type=click.Path(file_okay=False))
+def templates(directory: str) -> None:
+    from pathlib import Path
+
+    from .forms.blank_forms import write_blank_forms
+
+    try:
+        paths = write_blank_forms(Path(directory))
+    except OSError as exc:
+        raise Failure(f"无法写入 {directory}：{exc.strerror or exc}") from None
+    for p in paths:
+        click.echo(str(p))
+
+
 @main.command(help="检查配置，并登录 IMAP 与 SMTP 服务器，逐项说明问题。")
 @command()
 def check(config: Config) -> None:

@@ -8,6 +8,8 @@ import base64
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
+from email.mime.base import MIMEBase
+from urllib.parse import quote
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
@@ -88,9 +90,21 @@ def compose_digest(data: WorkbookData, *, sender: str, to: list[str], wall: date
 
 
 def attach_file(msg: EmailMessage, data: bytes, filename: str, maintype: str, subtype: str) -> None:
-    """Attach with the name in both encodings Chinese mail clients read."""
-    msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=filename)
-    part = msg.get_payload()[-1]
-    # one encoded-word, unfolded, as QQ Mail and Outlook write it themselves
+    """Attach with the name in both encodings Chinese mail clients read: RFC 2231 `filename*=` in
+    Content-Disposition and one RFC 2047 word in Content-Type's `name=`, as QQ Mail and Outlook
+    write it themselves. The part's headers are written verbatim (a compat32 part): the email
+    package's default policy would decode the encoded word and re-encode it as RFC 2231, and
+    it garbles long media types such as the .xlsx one when folding them."""
+    part = MIMEBase(maintype, subtype)
+    del part["Content-Type"]
+    del part["MIME-Version"]
     encoded = "=?utf-8?b?" + base64.b64encode(filename.encode("utf-8")).decode("ascii") + "?="
-    part.set_param("name", encoded, header="Content-Type")
+    part["Content-Type"] = f'{maintype}/{subtype}; name="{encoded}"'
+    part["Content-Transfer-Encoding"] = "base64"
+    part["Content-Disposition"] = "attachment; filename*=utf-8''" + quote(filename, safe="")
+    part.set_payload(base64.encodebytes(data).decode("ascii"))
+    if msg.get_content_maintype() != "multipart" or msg.get_content_subtype() != "mixed":
+        msg.make_mixed()
+    msg.attach(part)
+    # Lines may exceed 78 characters (RFC 5322 allows 998); refolding is what breaks them.
+    msg.policy = msg.policy.clone(max_line_length=998)

@@ -3,6 +3,7 @@ and what the unit still owes. The wording lives in templates/ (Jinja2); this mod
 the facts into an `Acknowledgement` and renders it."""
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
@@ -11,6 +12,7 @@ from pathlib import Path
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
 from ..campaign.calendar import Calendar
+from ..forms.progress_template import BLANKS_BY_KEY
 from ..forms.result import (ERROR, EVIDENCE, KIND_LABELS, LIAISON_FORM, PARSED, PROGRESS_TABLE, SKIPPED,
                             FormResult)
 from ..mail.compose import header_safe, new_mail
@@ -65,11 +67,24 @@ class Acknowledgement:
     nothing_found: bool
 
 
+def _where(p) -> str:
+    """The blank in the unit's own words, with what they wrote in it: 第10项 组织观看（若干）场."""
+    blank = BLANKS_BY_KEY.get(p.key)
+    if blank is None:
+        return p.label
+    shown = re.sub(r"[（(]\s*[）)]", lambda m: m.group(0)[0] + p.written + m.group(0)[-1], blank.label, count=1)
+    return f"第{blank.number}项 {shown}"
+
+
 def _problem_text(p) -> str:
+    if p.key in BLANKS_BY_KEY:
+        return f"{_where(p)} —— 应为{p.expected}"
     return f"{p.label}：填写“{p.written}”，应为{p.expected}"
 
 
 def _warning_text(p) -> str:
+    if p.key in BLANKS_BY_KEY:
+        return f"{_where(p)} —— 按 {p.read_as} 记录，如不准确请更正"
     return f"{p.label}：填写“{p.written}”，按 {p.read_as} 记录，如不准确请更正"
 
 

@@ -93,9 +93,9 @@ def _summary_sheet(ws, data: WorkbookData) -> None:
         _text(ws, 3, col, head, font=BOLD, alignment=CENTER, border=BOX, fill=PatternFill("solid", fgColor="D9E1F2"))
     row = 4
     for item in tpl.ITEMS:
-        prose = tpl.fill_prose(item, lambda blank: _total_text(blank, data.report))
-        _text(ws, row, 1, item.activity, alignment=CENTER, border=BOX)
-        _text(ws, row, 2, item.requirement, alignment=WRAP, border=BOX)
+        prose = tpl.render_progress(item, {b.key: _total_text(b, data.report) for b in item.blanks})
+        _text(ws, row, 1, item.name, alignment=CENTER, border=BOX)
+        _text(ws, row, 2, item.requirements, alignment=WRAP, border=BOX)
         _text(ws, row, 3, prose, alignment=WRAP, border=BOX)
         row += 1
     _widths(ws, [22, 48, 70])
