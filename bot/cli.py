@@ -94,11 +94,19 @@ def run(config: Config) -> None:
     intake = _intake(config)
     stop = StopFlag()
     stop.install()
-    scheduler = start_scheduler(intake, stop)
+    schedulers = []
+
+    def after_cycle() -> None:
+        # Reminders start after the first pass over the mailbox, so that mail which arrived
+        # while the daemon was down counts before anyone is reminded of it.
+        if not schedulers:
+            schedulers.append(start_scheduler(intake, stop))
+
     try:
-        run_forever(intake, stop)
+        run_forever(intake, stop, on_cycle=after_cycle)
     finally:
-        scheduler.shutdown(wait=True)  # a running reminder/digest step finishes first
+        for scheduler in schedulers:
+            scheduler.shutdown(wait=True)  # a running reminder/digest step finishes first
 
 
 @main.command(help="列出收到的邮件及处理结果。")

@@ -275,6 +275,9 @@ def _record(intake: Intake, pk: int, reading: Reading, received_at: datetime, as
 
         if outcome != IGNORED:
             msg.acknowledged = _queue_ack(intake, s, msg, reading, unit, outcome_items, received_at, now)
+        if unit and source in ("form", "subject") and msg.flags and outcome == ACCEPTED:
+            _tell_liaison(intake, s, msg, unit, [i for i, _, st in outcome_items if st == submissions.NEW],
+                          liaison_addrs, received_at, now)
         return outcome
 
 
@@ -305,7 +308,25 @@ def _queue_ack(intake: Intake, s, msg: Message, reading: Reading, unit: str | No
         received=received, received_at=received_at, liaison=liaison, problems=list(mail.problems))
     email = replies.compose_acknowledgement(ack, sender=intake.config.smtp.sender, to=to, now=now)
     key = f"ack:{msg.message_id or 'sha:' + msg.sha256}"
+    if msg.assigned_unit:
+        key += f":assigned:{msg.assigned_unit}"  # `intake assign` answers once more, now with the unit
     return enqueue(s, key=key, kind="ack", message=email, message_pk=msg.id, now=now) or _already_acked(s, key)
+
+
+def _tell_liaison(intake: Intake, s, msg: Message, unit: str, items: list[str], liaison_addrs: dict[str, str],
+                  received_at: datetime, now: datetime) -> None:
+    """A unit's figures came from an address not on its record: they are accepted, and the
+    liaison on record (else the roster's addresses) is told, once per message."""
+    liaison = submissions.liaisons(s).get(unit) or {}
+    to = [a for a, u in liaison_addrs.items() if u == unit] or list(intake.roster.by_name[unit].emails)
+    to = [a for a in to if a != msg.from_addr]
+    if not to or not items:
+        return
+    notice = replies.compose_sender_notice(
+        calendar=intake.calendar, unit=unit, liaison_name=liaison.get("name"), to=to, sender_addr=msg.from_addr,
+        subject=msg.subject, items=items, received_at=received_at, sender=intake.config.smtp.sender, now=now)
+    enqueue(s, key=f"notice:{msg.message_id or 'sha:' + msg.sha256}:{unit}", kind="notice", message=notice,
+            message_pk=msg.id, now=now)
 
 
 def _already_acked(s, key: str) -> bool:

@@ -68,14 +68,14 @@ def test_run_daemon_answers_with_idle_and_stops_on_sigterm(setup):
     try:
         deadline = time.monotonic() + 60
         setup.append(weekly_mail(), datetime(2020, 6, 8, 8, 0, tzinfo=timezone.utc))
-        while time.monotonic() < deadline and not setup.sent_to("tcszgh@example.test"):
+        while time.monotonic() < deadline and not setup.sent_to("tcszgh@example.test") and proc.poll() is None:
             time.sleep(0.1)
         assert len(setup.sent_to("tcszgh@example.test")) == 1
         # a second mail while the daemon sits in IDLE
         setup.append(weekly_mail(mid="<w2@example.test>", subject="桐城市总工会第二周周报",
                                  body="本周组织观看警示教育片2场，120人次参加；开展安全宣传进企业活动1场。"),
                      datetime(2020, 6, 9, 8, 0, tzinfo=timezone.utc))
-        while time.monotonic() < deadline and len(setup.sent_to("tcszgh@example.test")) < 2:
+        while time.monotonic() < deadline and len(setup.sent_to("tcszgh@example.test")) < 2 and proc.poll() is None:
             time.sleep(0.1)
         assert len(setup.sent_to("tcszgh@example.test")) == 2
         proc.send_signal(signal.SIGTERM)

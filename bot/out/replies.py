@@ -182,3 +182,16 @@ def compose_reminder(calendar: Calendar, reminder, *, sender: str, campaign_name
                    auto_submitted="auto-generated", now=now)
     msg.set_content(render_reminder(calendar, reminder, campaign_name, liaison_name), charset="utf-8")
     return msg
+
+
+def compose_sender_notice(*, calendar: Calendar, unit: str, liaison_name: str | None, to: list[str], sender_addr: str,
+                          subject: str, items: list[str], received_at: datetime, sender: str,
+                          now: datetime) -> EmailMessage:
+    """Tell a unit's liaison on record that its figures arrived from an address not on record."""
+    msg = new_mail(sender=sender, to=to, subject=f"【核实】{unit}：收到以贵单位名义报送的材料",
+                   auto_submitted="auto-generated", now=now)
+    body = _env().get_template("notice.txt.j2").render(
+        unit=unit, liaison=liaison_name, received=local_text(received_at, calendar), sender=header_safe(sender_addr),
+        subject=header_safe(subject) or "（无主题）", items=[calendar.item_label(i) for i in items])
+    msg.set_content(body, charset="utf-8")
+    return msg
