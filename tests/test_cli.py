@@ -45,14 +45,14 @@ def test_check_names_a_wrong_password(setup):
     assert "Traceback" not in proc.stderr
 
 
-def test_expected_failures_are_one_line(setup, tmp_path):
-    bad = tmp_path / "bad.toml"
+def test_expected_failures_are_one_line(setup):
+    bad = setup.dir / "bad.toml"
     bad.write_text(setup.config_path.read_text(encoding="utf-8").replace('security = "none"', 'security = "tls"', 1),
                    encoding="utf-8")
     proc = run(setup, "poll", "--config", str(bad))
     assert proc.returncode == 1
     assert proc.stderr.strip().count("\n") == 0 and "[mailbox] security" in proc.stderr
-    down = tmp_path / "down.toml"
+    down = setup.dir / "down.toml"
     down.write_text(setup.config_path.read_text(encoding="utf-8").replace(
         f"port = {setup.dovecot.port}", f"port = {free_port()}"), encoding="utf-8")
     proc = run(setup, "--config", str(down), "poll")

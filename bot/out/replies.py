@@ -159,7 +159,8 @@ def reminder_subject(calendar: Calendar, reminder) -> str:
     due = calendar.local(reminder.due)
     when = f"{due.month}月{due.day}日{due.hour:02d}:{due.minute:02d}" if reminder.item.startswith("weekly_report:") \
         else f"{due.month}月{due.day}日"
-    return f"【提醒】{reminder.unit}：请于{when}前报送{calendar.item_label(reminder.item)}"
+    today = "（今天截止）" if calendar.local(reminder.slot).date() == due.date() else ""
+    return f"【提醒】{reminder.unit}：请于{when}前报送{calendar.item_label(reminder.item)}{today}"
 
 
 def render_reminder(calendar: Calendar, reminder, campaign_name: str, liaison_name: str | None) -> str:
