@@ -1,0 +1,272 @@
+"""附件1, the liaison form: one value per labelled cell, wherever the labels sit.
+
+A value is the first cell to the right of its label that is neither a label nor the label's own
+merged cell repeated; when the label ends its row or is followed by another label (labels in a
+header row), the value is the cell below. Documents without tables (PDF text, converted
+text) are read as one stream of cells: their lines split at tabs / runs of spaces, and
+"label：value" written in one cell or line.
+"""
+from __future__ import annotations
+
+import re
+import unicodedata
+from dataclasses import dataclass
+
+from bot.forms.document import Document
+from bot.forms.result import ERROR, LIAISON_FORM, PARSED, FormResult, Problem
+
+# (key, the form's own label, accepted spellings after folding). Folding removes spaces, makes
+# full-width ASCII half-width and lower-cases, so "姓  名", "ＱＱ号" and "E-mail" all match.
+FIELDS: tuple[tuple[str, str, tuple[str, ...]], ...] = (
+    ("name", "姓名", ("姓名", "联络员姓名", "联络员", "名字")),
+    ("gender", "性别", ("性别",)),
+    ("title", "职务", ("职务", "职位", "职务职称", "职务/职称", "职称")),
+    ("office_phone", "办公电话", ("办公电话", "办公室电话", "固定电话", "座机", "座机号码", "电话", "办公电话号码")),
+    ("mobile", "手机", ("手机", "手机号", "手机号码", "移动电话", "手机/电话")),
+    ("fax", "传真", ("传真", "传真号", "传真号码", "传真电话")),
+    ("qq", "QQ号", ("qq", "qq号", "qq号码")),
+    ("wechat", "微信号", ("微信", "微信号", "微信号码")),
+    ("email", "电子邮箱", ("电子邮箱", "邮箱", "电子邮件", "电子信箱", "email", "e-mail", "邮箱地址",
+                         "电子邮箱地址", "邮件地址")),
+    ("unit_name", "单位名称", ("单位名称", "单位", "工作单位", "所在单位", "推荐单位", "单位全称")),
+    ("address", "通信地址", ("通信地址", "通讯地址", "地址", "联系地址", "邮寄地址", "单位地址")),
+)
+KEYS = tuple(key for key, _, _ in FIELDS)
+LABELS = {key: label for key, label, _ in FIELDS}
+# 联系电话 is ambiguous: a mobile number goes to 手机 when that is missing, else to 办公电话.
+_CONTACT_PHONE = "contact_phone"
+_SPELLINGS: dict[str, str] = {spelling: key for key, _, spellings in FIELDS for spelling in spellings}
+_SPELLINGS.update({"联系电话": _CONTACT_PHONE, "联系方式": _CONTACT_PHONE})
+
+REQUIRED = ("name", "mobile", "email", "unit_name")
+EXPECT_REQUIRED = {
+    "name": "联络员姓名（必填）",
+    "mobile": "以1开头的11位手机号码",
+    "email": "电子邮箱地址（必填），如 name@example.com",
+    "unit_name": "单位全称（必填）",
+}
+EXPECT_GENDER = "男或女"
+EXPECT_OFFICE_PHONE = "由数字、“-”或空格组成的电话号码，可带区号，如 0556-5588941"
+EXPECT_MOBILE = "以1开头的11位手机号码"
+EXPECT_QQ = "5至12位数字"
+EXPECT_EMAIL = "电子邮箱地址，如 name@example.com"
+REASON_NO_LABELS = "未能在文件中找到联络员推荐表的栏目（姓名、手机、电子邮箱、单位名称等），请使用附件1的表格填写"
+
+TITLE = "联络员推荐表"
+
+_LABEL_SUFFIX = "：:*＊"
+_EMAIL_RE = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)+")
+_OFFICE_PHONE_RE = re.compile(r"(\(\d{3,4}\)|\d{3,4}-)?[\d\- ]+(转\d+)?")
+
+
+def _fold(text: str) -> str:
+    folded = unicodedata.normalize("NFKC", text or "")
+    return "".join(ch for ch in folded if not ch.isspace()).lower()
+
+
+def label_key(text: str) -> str | None:
+    """The field a cell's text names when the cell is a label ("姓  名：", "ＱＱ号", "E-mail")."""
+    folded = _fold(text).rstrip(_LABEL_SUFFIX)
+    folded = re.sub(r"[（(][^）)]*[）)]$", "", folded) if folded not in _SPELLINGS else folded
+    return _SPELLINGS.get(folded)
+
+
+def _inline(text: str) -> tuple[str, str] | None:
+    """A label and its value written in one cell or line: "姓名：高玉兰"."""
+    match = re.match(r"\s*([^：:\n]{1,12}?)\s*[：:]\s*(.+?)\s*$", text or "", re.S)
+    if not match:
+        return None
+    key = label_key(match.group(1))
+    return (key, match.group(2)) if key else None
+
+
+@dataclass
+class _Found:
+    values: dict[str, str]
+
+    def put(self, key: str, value: str) -> None:
+        # The first non-empty value wins; an empty one only fills a key never seen.
+        if key not in self.values or (not self.values[key].strip() and value.strip()):
+            self.values[key] = value
+
+
+def _read_grid(rows: tuple[tuple[str, ...], ...], found: _Found) -> None:
+    for r, row in enumerate(rows):
+        for c, cell in enumerate(row):
+            key = label_key(cell)
+            if key is None:
+                inline = _inline(cell)
+                if inline:
+                    found.put(*inline)
+                continue
+            if c > 0 and row[c - 1] == cell:
+                continue  # the same merged label cell, already handled
+            value = _right_of(row, c)
+            if value is None:
+                value = _below(rows, r, c)
+            found.put(key, value or "")
+
+
+def _right_of(row: tuple[str, ...], c: int) -> str | None:
+    """The value to the right of the label at `c`; None when the next distinct cell is another
+    label or the row ends there (then the value sits below)."""
+    label = row[c]
+    for cell in row[c + 1:]:
+        if cell == label:
+            continue
+        if label_key(cell) is not None:
+            return None
+        return cell
+    return None
+
+
+def _below(rows, r: int, c: int) -> str | None:
+    label = rows[r][c]
+    for row in rows[r + 1:]:
+        if c >= len(row):
+            return None
+        cell = row[c]
+        if cell == label:
+            continue
+        if label_key(cell) is not None:
+            return None
+        return cell
+    return None
+
+
+def _line_cells(doc: Document) -> tuple[tuple[str, ...], ...]:
+    """Paragraph lines as one row of cells (tabs and runs of 2+ spaces separate cells)."""
+    cells: list[str] = []
+    for paragraph in doc.paragraphs:
+        for line in paragraph.split("\n"):
+            for piece in re.split(r"\t|\s{2,}|\u3000{2,}", line):
+                if piece.strip():
+                    cells.append(piece.strip())
+    return (tuple(cells),) if cells else ()
+
+
+def _clean(value: str) -> str:
+    """One line, trimmed; a value written over several lines is joined."""
+    lines = [line.strip() for line in (value or "").replace("\r", "\n").split("\n")]
+    return " ".join(line for line in lines if line)
+
+
+def _values_found(doc: Document) -> dict[str, str]:
+    found = _Found({})
+    for table in doc.tables:
+        _read_grid(table.rows, found)
+    if not found.values or not doc.tables:
+        line_found = _Found({})
+        _read_grid(_line_cells(doc), line_found)
+        for key, value in line_found.values.items():
+            found.put(key, value)
+    return found.values
+
+
+def parse_liaison(doc: Document) -> FormResult:
+    """The eleven fields of 附件1 by forms.md key, checked as forms.md says."""
+    raw = {key: _clean(value) for key, value in _values_found(doc).items()}
+    contact = raw.pop(_CONTACT_PHONE, "")
+    if contact:
+        if not raw.get("mobile") and _mobile_digits(contact):
+            raw["mobile"] = contact
+        elif not raw.get("office_phone"):
+            raw["office_phone"] = contact
+    if not raw:
+        return FormResult(LIAISON_FORM, ERROR, values={key: None for key in KEYS}, reason=REASON_NO_LABELS)
+
+    values: dict[str, str | None] = {}
+    errors: list[Problem] = []
+
+    def error(key: str, written: str, expected: str) -> None:
+        errors.append(Problem(key, LABELS[key], written, expected))
+        values[key] = None
+
+    for key in KEYS:
+        written = raw.get(key, "")
+        if not written:
+            values[key] = None
+            if key in REQUIRED:
+                error(key, "", EXPECT_REQUIRED[key])
+            continue
+        folded = unicodedata.normalize("NFKC", written).strip()
+        if key == "name":
+            values[key] = _compact_cjk(folded)
+        elif key == "gender":
+            gender = _fold(folded).removesuffix("性")
+            if gender in ("男", "女"):
+                values[key] = gender
+            else:
+                error(key, written, EXPECT_GENDER)
+        elif key == "office_phone":
+            if _OFFICE_PHONE_RE.fullmatch(folded) and sum(ch.isdigit() for ch in folded) >= 7:
+                values[key] = folded
+            else:
+                error(key, written, EXPECT_OFFICE_PHONE)
+        elif key == "mobile":
+            digits = _mobile_digits(folded)
+            if digits:
+                values[key] = digits
+            else:
+                error(key, written, EXPECT_MOBILE)
+        elif key == "qq":
+            qq = _fold(folded)
+            if re.fullmatch(r"\d{5,12}", qq):
+                values[key] = qq
+            else:
+                error(key, written, EXPECT_QQ)
+        elif key == "email":
+            email = re.sub(r"^mailto:", "", "".join(folded.split()), flags=re.I)
+            if _EMAIL_RE.fullmatch(email):
+                local, _, domain = email.partition("@")
+                values[key] = f"{local}@{domain.lower()}"
+            else:
+                error(key, written, EXPECT_EMAIL)
+        else:
+            values[key] = folded
+    return FormResult(LIAISON_FORM, PARSED, values=values, errors=tuple(errors))
+
+
+def _mobile_digits(text: str) -> str | None:
+    """11 digits starting with 1, after dropping spaces, dashes, dots and a +86 / 86 prefix."""
+    digits = re.sub(r"[\s\-.()（）]", "", unicodedata.normalize("NFKC", text or ""))
+    digits = digits.removeprefix("+")
+    if len(digits) == 13 and digits.startswith("86"):
+        digits = digits[2:]
+    return digits if re.fullmatch(r"1\d{10}", digits) else None
+
+
+def _compact_cjk(text: str) -> str:
+    """"高 玉 兰" -> "高玉兰"; a name in Latin letters keeps its spaces."""
+    if all("\u4e00" <= ch <= "\u9fff" or ch.isspace() or ch == "·" for ch in text):
+        return "".join(text.split())
+    return " ".join(text.split())
+
+
+def _title_present(doc: Document) -> bool:
+    lines = list(doc.paragraphs)
+    for table in doc.tables:
+        for row in table.rows[:3]:
+            lines.extend(row)
+    return any(TITLE in _fold(line) and len(_fold(line)) <= 40 for line in lines)
+
+
+_CORE_KEYS = frozenset({"name", "mobile", "email", "unit_name"})
+
+
+def looks_like_liaison(doc: Document) -> bool:
+    """By content: the form's title line, or at least three of its core labels
+    (姓名 / 手机 / 电子邮箱 / 单位名称) as cells of a table."""
+    if _title_present(doc):
+        return True
+    labelled: set[str] = set()
+    for table in doc.tables:
+        for row in table.rows:
+            for cell in row:
+                key = label_key(cell)
+                if key is None:
+                    inline = _inline(cell)
+                    key = inline[0] if inline else None
+                if key:
+                    labelled.add(key)
+    return len(labelled & _CORE_KEYS) >= 3

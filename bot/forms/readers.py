@@ -1,0 +1,503 @@
+"""Bytes of one file -> `Document` (paragraphs, tables as grids, text), whatever the format.
+
+docx: python-docx opens the package (relationships, main part); the text is read from the XML
+itself so that vertically merged cells, nested tables, text boxes and content controls (w:sdt)
+are not lost, which `cell.text` / `paragraph.text` would do.
+xlsx: openpyxl with defusedxml installed (an entity DTD raises instead of expanding).
+.doc/.wps/.xls/.et/.rtf/.odt/.ods/HTML: LibreOffice converts to docx/xlsx first.
+PDF: the text layer via poppler's `pdftotext -layout` (a separate process: it can be killed on a
+timeout, which pypdf inside this process could not, and it maps CJK fonts reliably).
+Every zip-based file passes `safety.check_zip` before any library opens it.
+"""
+from __future__ import annotations
+
+import datetime as dt
+import io
+import os
+import shutil
+import signal
+import subprocess
+import tempfile
+import zipfile
+from pathlib import Path
+
+
+from bot.forms import safety
+from bot.forms.document import Document, Table
+
+
+class UnreadableFile(Exception):
+    """The file cannot be read; `reason` is one Chinese line for the sender."""
+
+    def __init__(self, reason: str):
+        super().__init__(reason)
+        self.reason = reason
+
+
+class ScanOnly(UnreadableFile):
+    """An image, or a PDF / Word file holding only images: keep it as evidence."""
+
+
+REASON_XML_ENTITY = "文件含有不安全的XML实体，未打开"
+REASON_CORRUPT = "文件已损坏或格式不受支持，无法读取，请重新保存后发送"
+REASON_IMAGE = "图片（扫描件或照片）"
+REASON_PDF_SCAN = "PDF 为扫描件（无文字层）"
+REASON_DOCX_IMAGES = "Word 文件中只有图片（扫描件），没有文字"
+
+# Bounds on what one sheet or table can make us hold; forms are a few dozen rows.
+MAX_ROWS = 5000
+MAX_COLS = 200
+MAX_SPAN = 64
+# Workbooks whose worksheets' XML is at most this big are loaded in full (not read_only),
+# because read_only mode does not expose merged ranges and the Document contract repeats a
+# merged cell's text over the range (附件1's 单位名称 / 通信地址 values span five columns).
+# Full mode costs memory in proportion to the XML, hence the bound.
+FULL_LOAD_MAX_SHEET_BYTES = 8 * 1024 * 1024
+PDF_MAX_PAGES = 200
+
+_W_NS = ("http://schemas.openxmlformats.org/wordprocessingml/2006/main",
+         "http://purl.oclc.org/ooxml/wordprocessingml/main")
+_MC_NS = "http://schemas.openxmlformats.org/markup-compatibility/2006"
+_W_ATTR_VAL = tuple(f"{{{ns}}}val" for ns in _W_NS)
+
+
+def read_document(data: bytes, filename: str, *, timeout: float = 60) -> Document:
+    """Read one file; raise UnreadableFile (ScanOnly for images and scans) when it cannot be."""
+    fmt = safety.sniff(data, filename)
+    ext = os.path.splitext(filename or "")[1].lower().lstrip(".")
+    try:
+        return _read(data, fmt, ext, timeout)
+    except UnreadableFile:
+        raise
+    except Exception as exc:  # noqa: BLE001 - libraries raise anything on hostile input
+        if _is_defused(exc):
+            raise UnreadableFile(REASON_XML_ENTITY) from exc
+        raise UnreadableFile(REASON_CORRUPT) from exc
+
+
+def _read(data: bytes, fmt: str, ext: str, timeout: float) -> Document:
+    if fmt == "docx":
+        return read_docx(data)
+    if fmt == "xlsx":
+        return read_xlsx(data)
+    if fmt in safety.IMAGE_FORMATS:
+        raise ScanOnly(REASON_IMAGE)
+    if fmt == "pdf":
+        return read_pdf(data, timeout=timeout)
+    if fmt == "txt":
+        return read_text(data)
+    if fmt == "ole-encrypted":
+        raise UnreadableFile(safety.REASON_ENCRYPTED)
+    if fmt in ("odt", "ods"):
+        _guard_zip(data)
+    if fmt == "html" and ext in ("xls", "et", "xlsx"):
+        return _via_libreoffice(data, fmt, "xlsx", "xls", timeout)
+    if fmt in safety.WORD_VIA_LIBREOFFICE:
+        return _via_libreoffice(data, fmt, "docx", fmt, timeout)
+    if fmt in safety.CALC_VIA_LIBREOFFICE:
+        return _via_libreoffice(data, fmt, "xlsx", fmt, timeout)
+    if fmt in ("pptx", "ppt"):
+        raise UnreadableFile("演示文稿（PPT）不作为表格或材料读取，请另发 Word 或 Excel 文件")
+    if fmt == "zip":
+        # A damaged docx/xlsx (truncated: no central directory) sniffs as a plain zip.
+        reason = safety.check_zip(data)
+        if reason:
+            raise UnreadableFile(reason)
+        if ext in ("docx", "docm", "dotx", "xlsx", "xlsm", "xltx", "pptx"):
+            raise UnreadableFile(REASON_CORRUPT)
+    if fmt in ("zip", "rar", "7z"):
+        raise UnreadableFile("压缩包无法读取，请解压后直接发送其中的文件")
+    if fmt == "ole":
+        raise UnreadableFile("无法识别的旧版 Office 文件，请另存为 .docx 或 .xlsx 后重新发送")
+    raise UnreadableFile("不是可读取的文档格式（支持 Word、Excel、WPS、PDF、文本文件）")
+
+
+def _via_libreoffice(data: bytes, fmt: str, target: str, source_format: str, timeout: float) -> Document:
+    from bot.forms import libreoffice  # imports this module: keep the cycle out of import time
+
+    converted = libreoffice.convert(data, fmt, target, timeout=timeout)
+    document = read_docx(converted) if target == "docx" else read_xlsx(converted)
+    return Document(document.paragraphs, document.tables, document.text, source_format)
+
+
+def _is_defused(exc: BaseException) -> bool:
+    try:
+        from defusedxml import DefusedXmlException
+    except ImportError:  # pragma: no cover - defusedxml is a dependency
+        return False
+    seen = set()
+    while exc is not None and id(exc) not in seen:
+        if isinstance(exc, DefusedXmlException):
+            return True
+        seen.add(id(exc))
+        exc = exc.__cause__ or exc.__context__
+    return False
+
+
+# ---------------------------------------------------------------------------- zip guards
+
+
+def _guard_zip(data: bytes) -> None:
+    reason = safety.check_zip(data)
+    if reason:
+        raise UnreadableFile(reason)
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        for info in archive.infolist():
+            if info.filename.lower().endswith((".xml", ".rels", ".vml")) and _declares_dtd(archive, info):
+                raise UnreadableFile(REASON_XML_ENTITY)
+
+
+def _declares_dtd(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int = 65536) -> bool:
+    """True when the member's prolog holds a DOCTYPE (where entities are declared). Office
+    never writes one; a prolog longer than `limit` counts as suspicious too."""
+    with archive.open(info) as member:
+        head = member.read(limit)
+    if head.startswith((b"\xff\xfe", b"\xfe\xff")):
+        head = head.decode("utf-16", "ignore").encode("utf-8")
+    position = 3 if head.startswith(b"\xef\xbb\xbf") else 0
+    while True:
+        while position < len(head) and head[position:position + 1].isspace():
+            position += 1
+        rest = head[position:]
+        if not rest:
+            return len(head) >= limit
+        if rest.startswith(b"<?"):
+            end = head.find(b"?>", position)
+        elif rest.startswith(b"<!--"):
+            end = head.find(b"-->", position)
+        elif rest[:9].upper() == b"<!DOCTYPE" or rest.startswith(b"<!ENTITY"):
+            return True
+        else:
+            return False
+        if end < 0:
+            return len(head) >= limit
+        position = end + 2
+
+
+# ---------------------------------------------------------------------------- docx
+
+
+def read_docx(data: bytes) -> Document:
+    _guard_zip(data)
+    from docx.oxml.parser import parse_xml
+    from docx.package import Package
+
+    package = Package.open(io.BytesIO(data))
+    part = package.main_document_part
+    # Macro-enabled documents and templates load as plain parts: parse their XML the same way.
+    root = part.element if hasattr(part, "element") else parse_xml(part.blob)
+    body = _child(root, "body")
+    paragraphs: list[str] = []
+    tables: list[Table] = []
+    lines: list[str] = []
+    if body is not None:
+        for element in _block_items(body):
+            if _is_w(element, "p"):
+                text = _paragraph_text(element)
+                paragraphs.append(text)
+                lines.append(text)
+            else:
+                table = Table(tuple(_table_grid(element)))
+                tables.append(table)
+                lines.extend("\t".join(row) for row in table.rows)
+    text = "\n".join(lines)
+    if not text.strip():
+        with zipfile.ZipFile(io.BytesIO(data)) as archive:
+            if any("/media/" in name for name in archive.namelist()):
+                raise ScanOnly(REASON_DOCX_IMAGES)
+    return Document(tuple(paragraphs), tuple(tables), text, "docx")
+
+
+def _local(element) -> tuple[str | None, str]:
+    tag = element.tag
+    if not isinstance(tag, str):  # comments, processing instructions
+        return None, ""
+    if tag.startswith("{"):
+        namespace, _, name = tag[1:].partition("}")
+        return namespace, name
+    return None, tag
+
+
+def _is_w(element, name: str) -> bool:
+    namespace, local = _local(element)
+    return local == name and namespace in _W_NS
+
+
+def _child(element, name: str):
+    for child in element:
+        if _is_w(child, name):
+            return child
+    return None
+
+
+def _w_val(element) -> str | None:
+    for attr in _W_ATTR_VAL:
+        value = element.get(attr)
+        if value is not None:
+            return value
+    return None
+
+
+# Wrappers whose children are ordinary block or row content: content controls, custom XML,
+# tracked insertions / moves.
+_TRANSPARENT = ("sdt", "sdtContent", "customXml", "ins", "moveTo", "smartTag")
+
+
+def _block_items(container):
+    """Paragraphs and tables of a body or cell, in order, looking through content controls."""
+    for child in container:
+        if _is_w(child, "p") or _is_w(child, "tbl"):
+            yield child
+        elif _is_w(child, "sdt"):
+            content = _child(child, "sdtContent")
+            if content is not None:
+                yield from _block_items(content)
+        elif any(_is_w(child, name) for name in ("customXml", "ins", "moveTo")):
+            yield from _block_items(child)
+
+
+def _paragraph_text(paragraph) -> str:
+    parts: list[str] = []
+    _collect_text(paragraph, parts, top=True)
+    return "".join(parts)
+
+
+def _collect_text(element, parts: list[str], top: bool = False) -> None:
+    """w:t text in document order; tabs and breaks as \\t / \\n; paragraphs nested in text
+    boxes on lines of their own. mc:Fallback repeats the mc:Choice content (a text box drawn
+    twice, DrawingML and VML): read only the first."""
+    namespace, local = _local(element)
+    if namespace == _MC_NS and local == "Fallback":
+        return
+    if namespace in _W_NS:
+        if local == "t":
+            parts.append(element.text or "")
+            return
+        if local in ("delText", "instrText", "pPr", "rPr", "tblPr", "trPr", "tcPr", "sectPr"):
+            return
+        if local == "tab":
+            parts.append("\t")
+            return
+        if local in ("br", "cr"):
+            parts.append("\n")
+            return
+        if local == "noBreakHyphen":
+            parts.append("-")
+            return
+        if local == "p" and not top and parts and not parts[-1].endswith("\n"):
+            parts.append("\n")
+        if local == "tbl" and not top:
+            if parts and not parts[-1].endswith("\n"):
+                parts.append("\n")
+            parts.append("\n".join("\t".join(_dedupe(row)) for row in _table_grid(element)))
+            parts.append("\n")
+            return
+    for child in element:
+        _collect_text(child, parts)
+
+
+def _dedupe(row) -> list[str]:
+    """A row's cells without the repeats of merged cells."""
+    out: list[str] = []
+    for cell in row:
+        if not out or cell != out[-1]:
+            out.append(cell)
+    return out
+
+
+def _rows(table):
+    for child in table:
+        if _is_w(child, "tr"):
+            yield child
+        elif any(_is_w(child, name) for name in _TRANSPARENT):
+            yield from _rows(child)
+
+
+def _cells(row):
+    for child in row:
+        if _is_w(child, "tc"):
+            yield child
+        elif any(_is_w(child, name) for name in _TRANSPARENT):
+            yield from _cells(child)
+
+
+def _int_val(element, default: int) -> int:
+    try:
+        return int(_w_val(element) or default)
+    except ValueError:
+        return default
+
+
+def _table_grid(table) -> list[tuple[str, ...]]:
+    """Rows of cell texts on the table's grid: a cell spanning columns (gridSpan) or rows
+    (vMerge) repeats its text in every position it covers, as the Document contract says."""
+    grid: list[list[str]] = []
+    for row in _rows(table):
+        if len(grid) >= MAX_ROWS:
+            break
+        cells: list[str] = []
+        properties = _child(row, "trPr")
+        before = after = 0
+        if properties is not None:
+            for prop in properties:
+                if _is_w(prop, "gridBefore"):
+                    before = min(max(_int_val(prop, 0), 0), MAX_SPAN)
+                elif _is_w(prop, "gridAfter"):
+                    after = min(max(_int_val(prop, 0), 0), MAX_SPAN)
+        cells.extend([""] * before)
+        above = grid[-1] if grid else []
+        for cell in _cells(row):
+            span, vmerge, hmerge = 1, None, None
+            cell_props = _child(cell, "tcPr")
+            if cell_props is not None:
+                for prop in cell_props:
+                    if _is_w(prop, "gridSpan"):
+                        span = min(max(_int_val(prop, 1), 1), MAX_SPAN)
+                    elif _is_w(prop, "vMerge"):
+                        vmerge = _w_val(prop) or "continue"
+                    elif _is_w(prop, "hMerge"):
+                        hmerge = _w_val(prop) or "continue"
+            column = len(cells)
+            if vmerge == "continue" and column < len(above):
+                text = above[column]
+            elif hmerge == "continue" and cells:
+                text = cells[-1]
+            else:
+                text = _cell_text(cell)
+            cells.extend([text] * span)
+            if len(cells) >= MAX_COLS:
+                break
+        cells.extend([""] * after)
+        grid.append(cells[:MAX_COLS])
+    width = max((len(row) for row in grid), default=0)
+    return [tuple(row + [""] * (width - len(row))) for row in grid]
+
+
+def _cell_text(cell) -> str:
+    pieces: list[str] = []
+    for item in _block_items(cell):
+        if _is_w(item, "p"):
+            pieces.append(_paragraph_text(item))
+        else:
+            pieces.append("\n".join("\t".join(_dedupe(row)) for row in _table_grid(item)))
+    return "\n".join(pieces)
+
+
+# ---------------------------------------------------------------------------- xlsx
+
+
+def read_xlsx(data: bytes) -> Document:
+    _guard_zip(data)
+    import openpyxl
+
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        sheet_bytes = sum(i.file_size for i in archive.infolist() if i.filename.startswith("xl/worksheets/"))
+    full = sheet_bytes <= FULL_LOAD_MAX_SHEET_BYTES
+    workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=not full, data_only=True)
+    try:
+        tables = []
+        for sheet in workbook.worksheets:
+            grid = _sheet_grid(sheet, full)
+            if grid:
+                tables.append(Table(tuple(tuple(row) for row in grid)))
+    finally:
+        workbook.close()
+    text = "\n".join("\t".join(row) for table in tables for row in table.rows)
+    return Document((), tuple(tables), text, "xlsx")
+
+
+def _sheet_grid(sheet, full: bool) -> list[list[str]]:
+    if full:
+        # Only the cells that exist: iter_rows over max_row x max_column would create a cell
+        # object for every coordinate, and one value at XFD1048576 stretches those.
+        present = {(r, c): cell.value for (r, c), cell in sheet._cells.items()
+                   if r <= MAX_ROWS and c <= MAX_COLS and cell.value is not None}
+        merges = [m for m in sheet.merged_cells.ranges if (m.min_row, m.min_col) in present]
+        height = min(max([r for r, _ in present] + [m.max_row for m in merges], default=0), MAX_ROWS)
+        width = min(max([c for _, c in present] + [m.max_col for m in merges], default=0), MAX_COLS)
+        grid = [[""] * width for _ in range(height)]
+        for (r, c), value in present.items():
+            grid[r - 1][c - 1] = cell_text(value)
+        # The Document contract: a merged cell's text repeats over its whole range.
+        for merged in merges:
+            top = grid[merged.min_row - 1][merged.min_col - 1]
+            for r in range(merged.min_row - 1, min(merged.max_row, height)):
+                for c in range(merged.min_col - 1, min(merged.max_col, width)):
+                    grid[r][c] = top
+    else:
+        rows = sheet.iter_rows(min_row=1, max_row=MAX_ROWS, max_col=MAX_COLS, values_only=True)
+        grid = [[cell_text(value) for value in row] for row in rows]
+    # Trailing empty rows and columns carry nothing (formatting often stretches the dimension).
+    while grid and not any(grid[-1]):
+        grid.pop()
+    width = max((max((i + 1 for i, v in enumerate(row) if v), default=0) for row in grid), default=0)
+    return [row[:width] + [""] * (width - len(row[:width])) for row in grid]
+
+
+def cell_text(value) -> str:
+    """A spreadsheet value as the text a person sees: 13898552773 not 13898552773.0, dates
+    without a midnight time."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "是" if value else "否"
+    if isinstance(value, float):
+        if value.is_integer() and abs(value) < 1e15:
+            return str(int(value))
+        return f"{value:.15g}"
+    if isinstance(value, dt.datetime):
+        if value.time() == dt.time(0, 0):
+            return value.date().isoformat()
+        return value.isoformat(sep=" ")
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    return str(value).strip("\x00")
+
+
+# ---------------------------------------------------------------------------- pdf, text
+
+
+def read_pdf(data: bytes, *, timeout: float) -> Document:
+    binary = shutil.which("pdftotext")
+    if binary is None:
+        raise UnreadableFile("服务器未安装 pdftotext（poppler-utils），无法读取 PDF 文件")
+    workdir = Path(tempfile.mkdtemp(prefix="intake-pdf-"))
+    try:
+        source = workdir / "input.pdf"
+        source.write_bytes(data)
+        target = workdir / "output.txt"
+        process = subprocess.Popen([binary, "-q", "-layout", "-enc", "UTF-8", "-l", str(PDF_MAX_PAGES), str(source), str(target)],
+                                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                   cwd=workdir, start_new_session=True)
+        try:
+            _, stderr = process.communicate(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            try:
+                os.killpg(process.pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+            process.communicate()
+            raise UnreadableFile("PDF 文件读取超时，无法读取") from None
+        if process.returncode != 0 or not target.is_file():
+            if process.returncode == 1 and _pdf_is_encrypted(data):
+                raise UnreadableFile(safety.REASON_ENCRYPTED)
+            raise UnreadableFile("PDF 文件已损坏，无法读取")
+        text = target.read_bytes().decode("utf-8", "replace")
+    finally:
+        shutil.rmtree(workdir, ignore_errors=True)
+    lines = tuple(line.rstrip() for line in text.replace("\f", "\n").splitlines())
+    if not "".join(lines).strip():
+        raise ScanOnly(REASON_PDF_SCAN)
+    return Document(lines, (), "\n".join(lines), "pdf")
+
+
+def _pdf_is_encrypted(data: bytes) -> bool:
+    return b"/Encrypt" in data
+
+
+def read_text(data: bytes) -> Document:
+    text = safety.decode_text(data)
+    if text is None:
+        raise UnreadableFile("文本文件的编码无法识别")
+    lines = tuple(line.rstrip() for line in text.replace("\r\n", "\n").replace("\r", "\n").split("\n"))
+    return Document(lines, (), "\n".join(lines), "txt")
