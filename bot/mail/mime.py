@@ -427,7 +427,9 @@ def _add_file(state: _State, name: str, ctype: str, data: bytes, origin: tuple[s
         return
     if data.startswith((b"PK\x03\x04", b"PK\x05\x06")):
         archive = _open_zip(data)
-        if archive is not None and not _is_zip_document(archive):
+        # A file named like an office document stays a file even when its inside is wrong:
+        # the form reader then says precisely what is wrong with it (a bomb, a corrupt file).
+        if archive is not None and not _is_zip_document(archive) and not _named_document(filename):
             if zip_level >= _NESTED_ZIP_LEVELS:
                 state.problem(f"压缩包 {origin[-1] if origin else filename} 中又套了压缩包 "
                               f"{filename}，未再解开")
@@ -442,6 +444,13 @@ def _add_file(state: _State, name: str, ctype: str, data: bytes, origin: tuple[s
         state.problem(f"附件 {filename} 是 7z 压缩包，无法解开，请改用 zip 或直接附上文件")
     state.attachments.append(Attachment(filename, (ctype or "application/octet-stream").lower(),
                                         data, origin, inline))
+
+
+_DOCUMENT_EXTENSIONS = (".docx", ".docm", ".dotx", ".xlsx", ".xlsm", ".xltx", ".pptx", ".odt", ".ods", ".wps", ".et")
+
+
+def _named_document(filename: str) -> bool:
+    return filename.lower().endswith(_DOCUMENT_EXTENSIONS)
 
 
 def _open_zip(data: bytes) -> zipfile.ZipFile | None:
