@@ -130,3 +130,27 @@ def test_digest_send_and_workbook_totals(june):
     header = [c.value for c in detail[1]]
     col = next(i for i, h in enumerate(header, 1) if h and h.startswith("2. "))
     assert detail.cell(detail.max_row, col).value == EXPECTED["report_totals"]["launch.events"]
+
+
+def test_export_and_status_table(june, tmp_path):
+    out = tmp_path / "导出.xlsx"
+    assert "已导出" in intake(june, "export", str(out), "--now", "2020-06-30T12:00:00+08:00").stdout
+    wb = load_workbook(out)
+    assert wb.sheetnames == ["汇总", "各单位明细", "报送情况", "及时率", "联络员名单", "消息记录"]
+    liaison = {r[0].value: r[1].value for r in wb["联络员名单"].iter_rows(min_row=2)}
+    assert liaison["潜山市总工会"] == "高玉兰" and liaison["迎江区总工会"] == "（未报送）"
+    table = intake(june, "status", "--now", "2020-06-30T12:00:00+08:00").stdout
+    assert "太湖县总工会" in table and "逾期" in table
+    from rich.cells import cell_len
+
+    assert max(cell_len(line) for line in table.splitlines()) <= 80  # fits an 80-column terminal
+
+
+def test_templates_read_back(june, tmp_path):
+    from bot.forms.classify import read_attachment
+
+    paths = intake(june, "templates", str(tmp_path / "forms")).stdout.split()
+    assert len(paths) == 4
+    kinds = {p.rsplit("/", 1)[-1]: read_attachment(p.rsplit("/", 1)[-1], open(p, "rb").read()).kind for p in paths}
+    assert kinds == {"附件1（联络员推荐表）.docx": "liaison_form", "附件1（联络员推荐表）.xlsx": "liaison_form",
+                     "附件2（进展情况统计表）.docx": "progress_table", "附件2（进展情况统计表）.xlsx": "progress_table"}
