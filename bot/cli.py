@@ -36,6 +36,13 @@ def _setup_logging(verbose: bool) -> None:
                         format="%(asctime)s %(levelname)s %(message)s", datefmt="%Y-%m-%d %H:%M:%S")
 
 
+def _log_to_file(config: Config) -> None:
+    """`run` and `poll` also log to <storage dir>/logs/intake.log (rotated), passwords redacted."""
+    from .logsetup import add_file_log, config_secrets
+
+    add_file_log(config.storage_dir / "logs", secrets=config_secrets(config))
+
+
 def config_option(f: Callable) -> Callable:
     """--config accepted after the command name too (it wins over the one before)."""
     return click.option("--config", "config_after", metavar="PATH", default=None,
@@ -53,6 +60,8 @@ def command(verbose: bool = False):
             path = find_config_path(config_after or ctx.obj.get("config"))
             try:
                 config = load_config(path)
+                if verbose:
+                    _log_to_file(config)
                 return f(config, **kwargs)
             except EXPECTED as exc:
                 raise Failure(str(exc)) from None
@@ -202,7 +211,7 @@ def report(config: Config, as_json: bool, now_text: str | None) -> None:
         return
     from .out.tables import report_table
 
-    report_table(doc, {b.key: b.label for b in BLANKS})
+    report_table(doc, {b.key: f"{b.number}. {b.label}" for b in BLANKS})
 
 
 @main.command(help="发送（或用 --dry-run 列出）此刻应发的催报提醒。")
@@ -283,6 +292,78 @@ def templates(directory: str) -> None:
         raise Failure(f"无法写入 {directory}：{exc.strerror or exc}") from None
     for p in paths:
         click.echo(str(p))
+
+
+@main.command(help="零配置演示：内置 IMAP/SMTP 服务器和一个月的模拟来信，完整走一遍，无需邮箱账号。")
+@click.option("--dir", "directory", metavar="DIR", type=click.Path(file_okay=False), default=None,
+              help="演示文件存放目录（默认 ./demo-run）")
+@click.option("--speed", type=click.FloatRange(min=0), default=5.0, show_default=True,
+              help="每秒模拟的天数；0 表示不停顿")
+def demo(directory: str | None, speed: float) -> None:
+    from pathlib import Path
+
+    from .demo import DemoError, run_demo
+    from .starter import StarterError
+
+    try:
+        run_demo(Path(directory) if directory else None, speed, click.echo)
+    except (DemoError, StarterError, *EXPECTED) as exc:
+        raise Failure(str(exc)) from None
+    except KeyboardInterrupt:
+        click.echo("\n已中止演示（Ctrl-C）；已完成的部分留在演示目录中。", err=True)
+        sys.exit(130)
+
+
+@main.command(help="新建配置文件 config.toml 与单位名单 data/units.csv（取自示例），并说明下一步。")
+@click.argument("directory", metavar="[DIR]", required=False, default=".", type=click.Path(file_okay=False))
+def init(directory: str) -> None:
+    from pathlib import Path
+
+    from .starter import StarterError, program_name, write_starter
+
+    try:
+        result = write_starter(Path(directory))
+    except StarterError as exc:
+        raise Failure(str(exc)) from None
+    cfg, me = result.config, program_name()
+    click.echo(f"已生成配置文件：{cfg}")
+    click.echo(f"单位名单{'已存在，保留原文件' if result.roster_kept else '（示例）已生成'}：{result.roster}")
+    click.echo("下一步：")
+    click.echo(f"  1. 编辑 {cfg}：[mailbox]、[smtp] 的邮箱与服务器，[campaign] 的日期，[organizers] 接收汇总的邮箱。")
+    click.echo("  2. 设置密码（126 邮箱为“客户端授权码”），只放在环境变量里，不写进配置文件：")
+    click.echo("       export INTAKE_IMAP_PASSWORD='授权码'")
+    click.echo("       export INTAKE_SMTP_PASSWORD='授权码'")
+    click.echo(f"  3. 填写单位名单 {result.roster}，或导入办公室现有的 Excel 名单：")
+    click.echo(f"       {me} --config {cfg} roster import 单位名单.xlsx")
+    click.echo(f"  4. 检查配置并试登录邮箱：{me} --config {cfg} check")
+    click.echo(f"  5. 运行：{me} --config {cfg} run（长期运行、systemd、备份见 docs/部署指南.md）")
+
+
+@main.group(help="单位名单。")
+def roster() -> None:
+    pass
+
+
+@roster.command("import", help="导入办公室现有的单位名单（.xlsx 或 .csv，中文表头），写入配置 [roster] file 指定的文件。")
+@click.argument("source", metavar="FILE.xlsx|FILE.csv", type=click.Path(dir_okay=False))
+@command()
+def roster_import(config: Config, source: str) -> None:
+    from pathlib import Path
+
+    from .campaign.roster_import import import_roster
+
+    target = config.roster_file
+    existed = target.exists()
+    result = import_roster(Path(source), target)
+    click.echo(f"已导入 {result.units} 个单位 → {target}" + (f"（原文件已备份为 {target.name}.bak）" if existed else ""))
+    if result.skipped:
+        click.echo(f"跳过 {len(result.skipped)} 行：")
+        for s in result.skipped:
+            click.echo(f"  第 {s.row} 行：{s.reason}")
+    if result.notes:
+        click.echo("请注意：")
+        for note in result.notes:
+            click.echo(f"  {note}")
 
 
 @main.command(help="检查配置，并登录 IMAP 与 SMTP 服务器，逐项说明问题。")

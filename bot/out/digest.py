@@ -5,6 +5,7 @@ RFC 2231-only names as `tcmime.*.bin` / "Untitled"."""
 from __future__ import annotations
 
 import base64
+import functools
 from dataclasses import dataclass
 from datetime import datetime
 from email.message import EmailMessage
@@ -27,6 +28,7 @@ class DigestRow:
     score: float
 
 
+@functools.lru_cache(maxsize=1)
 def _env() -> Environment:
     return Environment(loader=FileSystemLoader(str(TEMPLATES)), undefined=StrictUndefined, trim_blocks=True,
                        lstrip_blocks=True, autoescape=select_autoescape(["html", "html.j2"]))

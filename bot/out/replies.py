@@ -3,6 +3,7 @@ and what the unit still owes. The wording lives in templates/ (Jinja2); this mod
 the facts into an `Acknowledgement` and renders it."""
 from __future__ import annotations
 
+import functools
 import re
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -25,7 +26,9 @@ LIAISON_LABELS = (("name", "姓名"), ("gender", "性别"), ("title", "职务"),
                   ("email", "电子邮箱"), ("unit_name", "单位名称"), ("address", "通信地址"))
 
 
+@functools.lru_cache(maxsize=1)
 def _env() -> Environment:
+    """One environment per process: Jinja2 compiles each template once and caches it."""
     return Environment(loader=FileSystemLoader(str(TEMPLATES)), undefined=StrictUndefined,
                        keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True, autoescape=False)
 

@@ -1,0 +1,81 @@
+"""Where the daemon's log goes: stderr (set up by the CLI) and a rotating file beside the mail
+store, so that a clerk can read what happened to a mail last week after the terminal is gone.
+
+Secrets never reach a log: every handler on the way redacts the configured passwords, whatever
+a library or an exception message puts into a line.
+"""
+from __future__ import annotations
+
+import logging
+import logging.handlers
+import os
+import sys
+from pathlib import Path
+from typing import Iterable
+
+MAX_BYTES = 5 * 1024 * 1024
+BACKUPS = 5
+FILENAME = "intake.log"
+FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+DATEFMT = "%Y-%m-%d %H:%M:%S"
+REDACTED = "******"
+# APScheduler logs every tick (once a minute): it would bury the one line per mail.
+QUIET_LOGGERS = ("apscheduler",)
+
+
+class RedactSecrets(logging.Filter):
+    """Replaces each secret in a record's final text with ******."""
+
+    def __init__(self, secrets: Iterable[str]):
+        super().__init__()
+        # Longest first, so that a secret containing another is replaced whole.
+        self.secrets = sorted({s for s in secrets if s and len(s) >= 3}, key=len, reverse=True)
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if not self.secrets:
+            return True
+        text = record.getMessage()
+        if record.exc_info and not record.exc_text:
+            record.exc_text = logging.Formatter().formatException(record.exc_info)
+        exc = record.exc_text or ""
+        if any(s in text or s in exc for s in self.secrets):
+            for s in self.secrets:
+                text, exc = text.replace(s, REDACTED), exc.replace(s, REDACTED)
+            record.msg, record.args, record.exc_text = text, None, exc or None
+        return True
+
+
+def config_secrets(config) -> list[str]:
+    """The passwords the config names (their values, read from the environment)."""
+    out = []
+    for server in (config.mailbox, config.smtp):
+        if server.password_env and os.environ.get(server.password_env):
+            out.append(os.environ[server.password_env])
+    return out
+
+
+def add_file_log(directory: Path, *, secrets: Iterable[str] = (), logger: logging.Logger | None = None,
+                 level: int = logging.INFO) -> Path | None:
+    """Attach DIR/intake.log (rotated at 5 MB, 5 old files kept) to `logger` (default: the
+    root logger) and redact `secrets` on every handler of that logger. Returns the file's path,
+    or None (after one warning on stderr) when the folder cannot be written: a log file is not
+    worth refusing to run for."""
+    logger = logger or logging.getLogger()
+    redact = RedactSecrets(secrets)
+    for handler in logger.handlers:
+        handler.addFilter(redact)
+    path = Path(directory) / FILENAME
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        handler = logging.handlers.RotatingFileHandler(path, maxBytes=MAX_BYTES, backupCount=BACKUPS,
+                                                       encoding="utf-8")
+    except OSError as exc:
+        print(f"警告：无法写入日志文件 {path}：{exc.strerror or exc}；日志只输出到屏幕", file=sys.stderr)
+        return None
+    handler.setLevel(level)
+    handler.setFormatter(logging.Formatter(FORMAT, DATEFMT))
+    handler.addFilter(redact)
+    logger.addHandler(handler)
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    return path
