@@ -58,22 +58,34 @@ _MAX_LABEL = 40
 _MAX_VALUE = 80
 
 
+_FOLD_CACHE: dict[str, str] = {}
+
+
+def _fold_char(ch: str) -> str:
+    folded = _FOLD_CACHE.get(ch)
+    if folded is None:
+        folded = "".join(_CHAR_FOLD.get(f, f) for f in unicodedata.normalize("NFKC", ch)
+                         if not (f.isspace() or f in _QUOTES or f == _SEP or f == _HOLE))
+        if len(_FOLD_CACHE) < 65536:
+            _FOLD_CACHE[ch] = folded
+    return folded
+
+
 def _fold(text: str) -> tuple[str, list[int]]:
-    """Text for matching: NFKC, no whitespace, no quotes, one bracket and one comma shape.
-    Also returns, for every folded character, its index in `text`."""
     out: list[str] = []
     index: list[int] = []
     for position, ch in enumerate(text):
-        for folded in unicodedata.normalize("NFKC", ch):
-            if folded.isspace() or folded in _QUOTES or folded == _SEP or folded == _HOLE:
-                continue
-            out.append(_CHAR_FOLD.get(folded, folded))
-            index.append(position)
+        folded = _FOLD_CACHE.get(ch)
+        if folded is None:
+            folded = _fold_char(ch)
+        if folded:
+            out.append(folded)
+            index.extend([position] * len(folded))
     return "".join(out), index
 
 
 def _folded(text: str) -> str:
-    return _fold(text)[0]
+    return "".join(map(_fold_char, text))
 
 
 # ---------------------------------------------------------------------------- template side

@@ -177,15 +177,34 @@ def _declares_dtd(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int = 
 # ---------------------------------------------------------------------------- docx
 
 
+_OFFICE_DOCUMENT_RELS = ("http://schemas.openxmlformats.org/officeDocument/2006/relationships/officeDocument",
+                         "http://purl.oclc.org/ooxml/officeDocument/relationships/officeDocument")
+
+
+def _xml_parser():
+    from lxml import etree
+    return etree.XMLParser(remove_blank_text=True, resolve_entities=False, no_network=True)
+
+
+def _main_part_xml(data: bytes) -> bytes:
+    import posixpath
+    from urllib.parse import unquote
+    from lxml import etree
+
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        rels = etree.fromstring(archive.read("_rels/.rels"), _xml_parser())
+        for rel in rels:
+            if rel.get("Type") in _OFFICE_DOCUMENT_RELS and rel.get("TargetMode") != "External":
+                name = posixpath.normpath(unquote(rel.get("Target") or "")).lstrip("/")
+                return archive.read(name)
+    raise UnreadableFile(REASON_CORRUPT)
+
+
 def read_docx(data: bytes) -> Document:
     _guard_zip(data)
-    from docx.oxml.parser import parse_xml
-    from docx.package import Package
+    from lxml import etree
 
-    package = Package.open(io.BytesIO(data))
-    part = package.main_document_part
-    # Macro-enabled documents and templates load as plain parts: parse their XML the same way.
-    root = part.element if hasattr(part, "element") else parse_xml(part.blob)
+    root = etree.fromstring(_main_part_xml(data), _xml_parser())
     body = _child(root, "body")
     paragraphs: list[str] = []
     tables: list[Table] = []

@@ -1,0 +1,1 @@
+"""Benchmarks: the project against floors measured side by side; run `python -m bench.run`."""
