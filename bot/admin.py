@@ -12,7 +12,7 @@ from .config import Config, ConfigError
 from .mail.imap import Mailbox, MailboxError
 from .mail.outbox import Outbox, SmtpError, check_smtp
 from .store.db import Database, DatabaseError
-from .store.models import Message
+from .store.models import OUTCOME_LABELS, Message
 
 
 class AdminError(ConfigError):
@@ -38,7 +38,7 @@ def assign_message(intake: pipeline.Intake, ref: str, unit_text: str) -> str:
         s.get(Message, pk).assigned_unit = unit.name
     outcome = pipeline.process(intake, pk)
     sent = Outbox(intake.db, intake.config.smtp).drain()
-    return f"邮件 #{pk} 已指定给 {unit.name}，处理结果：{outcome}；发出回复 {sent.sent} 封"
+    return f"邮件 #{pk} 已指定给 {unit.name}，处理结果：{OUTCOME_LABELS.get(outcome, outcome)}；发出回复 {sent.sent} 封"
 
 
 def reprocess_messages(intake: pipeline.Intake, ref: str | None) -> str:
@@ -52,14 +52,17 @@ def reprocess_messages(intake: pipeline.Intake, ref: str | None) -> str:
         outcome = pipeline.process(intake, pk)
         counts[outcome] = counts.get(outcome, 0) + 1
     Outbox(intake.db, intake.config.smtp).drain()
-    return f"重新处理 {len(ids)} 封：" + "，".join(f"{k} {v}" for k, v in sorted(counts.items()))
+    if not ids:
+        return "没有已保存的邮件"
+    return f"重新处理 {len(ids)} 封：" + "，".join(f"{OUTCOME_LABELS.get(k, k)} {v}" for k, v in sorted(counts.items()))
 
 
-def run_checks(config: Config) -> list[tuple[bool, str]]:
-    out: list[tuple[bool, str]] = [(True, f"配置文件 {config.path} 有效")]
+def run_checks(config: Config) -> list[tuple[bool | None, str]]:
+    """(ok, line) per check; ok None is a warning that does not fail the check."""
+    out: list[tuple[bool | None, str]] = [(True, f"配置文件 {config.path} 有效")]
     mode = config.path.stat().st_mode
     if mode & (stat.S_IRGRP | stat.S_IROTH):
-        out.append((True, f"提示：配置文件 {config.path} 可被其他用户读取（建议 chmod 600）"))
+        out.append((None, f"提示：配置文件 {config.path} 可被其他用户读取（建议 chmod 600）"))
     try:
         roster = Roster.load(config.roster_file)
         out.append((True, f"单位名单 {config.roster_file}：{len(roster.units)} 个单位"))

@@ -18,9 +18,8 @@ from .config import Config, ConfigError, find_config_path, load_config
 from .mail.imap import MailboxError
 from .mail.outbox import SmtpError
 from .store.db import DatabaseError
+from .store.models import OUTCOME_LABELS
 
-OUTCOME_LABELS = {"accepted": "已登记", "needs_review": "待人工处理", "duplicate": "重复",
-                  "auto_reply": "自动回复（不答复）", "ignored": "已忽略", "pending": "待处理"}
 EXPECTED = (ConfigError, RosterError, MailboxError, SmtpError, DatabaseError)
 
 
@@ -373,8 +372,8 @@ def check(config: Config) -> None:
 
     ok = True
     for good, line in run_checks(config):
-        click.echo(("✓ " if good else "✗ ") + line)
-        ok = ok and good
+        click.echo({True: "✓ ", None: "! ", False: "✗ "}[good] + line)
+        ok = ok and good is not False
     if not ok:
         sys.exit(1)
 

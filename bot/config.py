@@ -299,9 +299,10 @@ def parse_config(data: dict, path: Path) -> Config:
     for item in ("liaison_form", "progress_table", "summary"):
         deadlines[item] = _aware(dl.get(item, (datetime, date)), tz, dl.key(item))
     wr = cp.sub("weekly_report")
-    weekday_name = wr.get("weekday", str, "thursday").lower()
-    if weekday_name not in WEEKDAYS:
-        raise ConfigError(f"配置 {wr.key('weekday')} 应为英文星期名（如 thursday），实际为 {weekday_name!r}")
+    written_weekday = wr.get("weekday", str, "thursday")
+    weekday_name = next((d for d in WEEKDAYS if written_weekday.strip().lower()[:3] == d[:3]), "")
+    if not weekday_name or written_weekday.strip().lower() not in (weekday_name, weekday_name[:3]):
+        raise ConfigError(f"配置 {wr.key('weekday')} 应为英文星期名（如 thursday 或 thu），实际为 {written_weekday!r}")
     first, last = wr.get("first", date), wr.get("last", date)
     weekday = WEEKDAYS.index(weekday_name)
     if first.weekday() != weekday:
@@ -321,6 +322,8 @@ def parse_config(data: dict, path: Path) -> Config:
     schedule = ScheduleConfig(_slot(sc, "weekly_reminder", "thu 09:00"), tuple(sorted(set(days), reverse=True)),
                               _time(sc, "reminder_time", "09:00"), grace, _slot(sc, "digest", "fri 09:00"),
                               sc.get("tick_seconds", float, 60.0))
+    if schedule.tick_seconds <= 0:
+        raise ConfigError(f"配置 {sc.key('tick_seconds')} 应大于 0")
 
     org = root.sub("organizers", required=False)
     emails = org.get("emails", list, [])
@@ -334,6 +337,12 @@ def parse_config(data: dict, path: Path) -> Config:
     limits = LimitsConfig(lim.get("max_attachment_mb", float, 25.0),
                           lim.get("max_auto_replies_per_day", int, 10),
                           lim.get("conversion_timeout", float, 60.0))
+    for key, value, floor in (("max_attachment_mb", limits.max_attachment_mb, 0.0),
+                              ("conversion_timeout", limits.conversion_timeout, 0.0)):
+        if value <= floor:
+            raise ConfigError(f"配置 {lim.key(key)} 应大于 0，实际为 {value:g}")
+    if limits.max_auto_replies_per_day < 0:
+        raise ConfigError(f"配置 {lim.key('max_auto_replies_per_day')} 不能为负数（0 表示不限）")
 
     return Config(path=path, mailbox=mailbox, smtp=smtp, database_url=url, storage_dir=storage,
                   campaign=campaign, schedule=schedule, organizers=tuple(e.lower() for e in emails),

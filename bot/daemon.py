@@ -5,12 +5,14 @@ between steps) and restarted at any point.
 """
 from __future__ import annotations
 
+import imaplib
 import logging
 import signal
 import threading
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
+from imapclient.exceptions import IMAPClientError
 from sqlalchemy import select
 
 from . import pipeline
@@ -55,7 +57,12 @@ def fetch_and_process(intake: pipeline.Intake, mailbox: Mailbox, should_stop=lam
         result.outcomes[outcome] = result.outcomes.get(outcome, 0) + 1
         _log_outcome(intake, pk)
     if intake.config.mailbox.processed_folder and handled:
-        mailbox.move_processed(_processed_uids(intake, mailbox, handled))
+        try:
+            mailbox.move_processed(_processed_uids(intake, mailbox, handled))
+        except MailboxError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the mail is kept and processed; moving can wait
+            log.warning("无法把已处理邮件移到 %s：%s", intake.config.mailbox.processed_folder, exc)
     return result
 
 
@@ -76,10 +83,19 @@ def _log_outcome(intake: pipeline.Intake, pk: int) -> None:
 
 
 def poll_once(intake: pipeline.Intake) -> CycleResult:
-    """`intake poll`: one cycle, then the outbox is drained. Raises MailboxError (one line)."""
-    with Mailbox(intake.config.mailbox) as mailbox:
-        result = fetch_and_process(intake, mailbox)
-    result.sent = Outbox(intake.db, intake.config.smtp).drain()
+    """`intake poll`: one cycle, then the outbox is drained (also when the mailbox failed).
+    Raises MailboxError (one line) for any IMAP trouble, including a connection dropped mid-way."""
+    outbox = Outbox(intake.db, intake.config.smtp)
+    try:
+        with Mailbox(intake.config.mailbox) as mailbox:
+            result = fetch_and_process(intake, mailbox)
+    except MailboxError:
+        outbox.drain()
+        raise
+    except (IMAPClientError, OSError, imaplib.IMAP4.error) as exc:
+        outbox.drain()
+        raise MailboxError(f"IMAP 连接中断：{exc or type(exc).__name__}（已收取的邮件均已保存，下次继续）") from None
+    result.sent = outbox.drain()
     return result
 
 
@@ -113,11 +129,12 @@ def campaign_tick(intake: pipeline.Intake, stop: StopFlag) -> None:
         return
     now = datetime.now(timezone.utc)
     try:
-        sent = send_reminders(intake, now)
+        sent = send_reminders(intake, now, drain=False)
         if sent:
-            log.info("已发催报提醒 %d 封", len(sent))
-        if send_digest(intake, now):
-            log.info("已发周汇总")
+            log.info("催报提醒 %d 封已排队", len(sent))
+        if send_digest(intake, now, drain=False):
+            log.info("周汇总已排队")
+        Outbox(intake.db, intake.config.smtp).drain(should_stop=stop)  # SIGTERM stops it between mails
     except Exception:  # noqa: BLE001 - a failed tick is retried at the next one
         log.exception("定时任务出错")
 
@@ -170,6 +187,13 @@ def run_forever(intake: pipeline.Intake, stop: StopFlag, *, on_cycle=None) -> No
         finally:
             mailbox.close()
         if failures and not stop():
+            # the mailbox being down does not stop what is already queued, nor the calendar
+            try:
+                outbox.drain(should_stop=stop)
+            except Exception:  # noqa: BLE001
+                log.exception("发送待发邮件出错")
+            if on_cycle:
+                on_cycle()
             stop.sleep(min(2 ** min(failures, 8), 300))
     log.info("已退出")
 

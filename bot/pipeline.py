@@ -33,7 +33,7 @@ from .out import replies
 from .store import submissions
 from .store.db import Database
 from .store.models import (ACCEPTED, AUTO_REPLY, DUPLICATE, IGNORED, NEEDS_REVIEW, PENDING, AttachmentRecord,
-                           MailboxState, MailLocation, Message)
+                           MailboxState, MailLocation, Message, OutboxMail)
 
 log = logging.getLogger(__name__)
 
@@ -158,10 +158,10 @@ def identify_unit(intake: Intake, reading: Reading, liaison_addrs: dict[str, str
     roster = intake.roster
     if assigned:
         return assigned, "assigned"
-    for addr in (reading.mail.from_addr, reading.mail.reply_to):
-        unit = roster.unit_for_address(addr or "", liaison_addrs)
-        if unit:
-            return unit.name, "address"
+    # Only From decides: a Reply-To is whatever the sender chose to write.
+    unit = roster.unit_for_address(reading.mail.from_addr or "", liaison_addrs)
+    if unit:
+        return unit.name, "address"
     for name in _form_unit_names(reading):
         unit = roster.match_name(name)
         if unit:
@@ -177,7 +177,11 @@ def process(intake: Intake, pk: int) -> str:
     with intake.db.session() as s:
         msg = s.get(Message, pk)
         digest, received_at, assigned = msg.sha256, msg.received_at, msg.assigned_unit
-    raw = intake.archive.read_mail(digest)
+    try:
+        raw = intake.archive.read_mail(digest)
+    except OSError as exc:
+        log.error("邮件 %s 的原件无法读取：%s", pk, exc)
+        return _record_failure(intake, pk, f"原件文件无法读取（{exc.strerror or exc}），请从邮箱重新收取")
     try:
         reading = read_message(intake, raw)
     except Exception as exc:  # noqa: BLE001 - never stop the daemon for one mail
@@ -251,7 +255,7 @@ def _record(intake: Intake, pk: int, reading: Reading, received_at: datetime, as
                 state = submissions.record(
                     s, unit=unit, item=item, kind=r.kind, message_pk=pk, attachment_pk=rec.id,
                     received_at=received_at, values=dict(r.values), text=r.text,
-                    evidence_only=r.status == EVIDENCE, flags=list(msg.flags))
+                    evidence_only=r.status == EVIDENCE, flags=list(msg.flags), file_sha256=rec.sha256)
                 outcome_items.append((item, f.filename, state))
             if reading.body is not None and reading.body.status == PARSED:
                 item = _item_for(cal, reading.body, received_at)
@@ -273,7 +277,7 @@ def _record(intake: Intake, pk: int, reading: Reading, received_at: datetime, as
             outcome, reason = IGNORED, "来自未登记地址，且不含本次活动的材料"
         msg.outcome, msg.reason = outcome, reason
 
-        if outcome != IGNORED:
+        if outcome != IGNORED and (unit or carried):
             msg.acknowledged = _queue_ack(intake, s, msg, reading, unit, outcome_items, received_at, now)
         if unit and source in ("form", "subject") and msg.flags and outcome == ACCEPTED:
             _tell_liaison(intake, s, msg, unit, [i for i, _, st in outcome_items if st == submissions.NEW],
@@ -296,6 +300,9 @@ def _queue_ack(intake: Intake, s, msg: Message, reading: Reading, unit: str | No
     to = mail.reply_to or mail.from_addr
     if not to or "@" not in to:
         return False
+    key = _ack_key(msg)
+    if _already_acked(s, key):
+        return True
     cap = intake.config.limits.max_auto_replies_per_day
     if cap and recent_count(s, kind="ack", to_addr=to, since=now - timedelta(days=1)) >= cap:
         msg.flags = list(msg.flags) + [f"今日已向 {to} 自动回复 {cap} 封，本封不再回复"]
@@ -307,10 +314,22 @@ def _queue_ack(intake: Intake, s, msg: Message, reading: Reading, unit: str | No
         outcome=msg.outcome, reason=msg.reason, flags=list(msg.flags), items=outcome_items,
         received=received, received_at=received_at, liaison=liaison, problems=list(mail.problems))
     email = replies.compose_acknowledgement(ack, sender=intake.config.smtp.sender, to=to, now=now)
-    key = f"ack:{msg.message_id or 'sha:' + msg.sha256}"
+    return enqueue(s, key=key, kind="ack", message=email, message_pk=msg.id, now=now) or _already_acked(s, key)
+
+
+def _message_key(msg: Message) -> str:
+    """The message's identity in outbox keys: its Message-ID, hashed when too long for a key."""
+    mid = msg.message_id
+    if not mid or len(mid) > 200:
+        return "sha:" + (sha256(mid.encode("utf-8", "surrogateescape")) if mid else msg.sha256)
+    return mid
+
+
+def _ack_key(msg: Message) -> str:
+    key = f"ack:{_message_key(msg)}"
     if msg.assigned_unit:
         key += f":assigned:{msg.assigned_unit}"  # `intake assign` answers once more, now with the unit
-    return enqueue(s, key=key, kind="ack", message=email, message_pk=msg.id, now=now) or _already_acked(s, key)
+    return key
 
 
 def _tell_liaison(intake: Intake, s, msg: Message, unit: str, items: list[str], liaison_addrs: dict[str, str],
@@ -325,13 +344,11 @@ def _tell_liaison(intake: Intake, s, msg: Message, unit: str, items: list[str], 
     notice = replies.compose_sender_notice(
         calendar=intake.calendar, unit=unit, liaison_name=liaison.get("name"), to=to, sender_addr=msg.from_addr,
         subject=msg.subject, items=items, received_at=received_at, sender=intake.config.smtp.sender, now=now)
-    enqueue(s, key=f"notice:{msg.message_id or 'sha:' + msg.sha256}:{unit}", kind="notice", message=notice,
+    enqueue(s, key=f"notice:{_message_key(msg)}:{unit}", kind="notice", message=notice,
             message_pk=msg.id, now=now)
 
 
 def _already_acked(s, key: str) -> bool:
-    from .store.models import OutboxMail
-
     return s.scalar(select(OutboxMail.id).where(OutboxMail.key == key)) is not None
 
 
@@ -339,8 +356,3 @@ def pending_ids(intake: Intake) -> list[int]:
     with intake.db.session() as s:
         return list(s.scalars(select(Message.id).where(Message.outcome == PENDING).order_by(Message.id)))
 
-
-def reprocess(intake: Intake, pk: int) -> str:
-    """Read a stored mail again (after a parser fix or an assignment) without double counting:
-    what it recorded before is replaced, and its acknowledgement key stays the same."""
-    return process(intake, pk)

@@ -96,5 +96,5 @@ def parse_report(doc_text: str, kind: str, *, subject: str = "", filename: str =
     text = clean_text(doc_text)
     week = None
     if kind == WEEKLY_REPORT:
-        week = named_week(subject, _stem(filename), head_lines(text), text)
+        week = named_week(subject, _stem(filename), head_lines(text))  # not the whole text: a week-3 report may mention 第一周
     return FormResult(kind, PARSED, text=text, named_week=week)

@@ -15,7 +15,6 @@ from bot.mail.message import ParsedMail
 _PRECEDENCE = frozenset({"bulk", "junk", "list", "auto_reply"})
 _DAEMONS = frozenset({"mailer-daemon", "mailer_daemon", "mailerdaemon", "postmaster"})
 _NOREPLY = re.compile(r"^(no[-_.]?reply|do[-_.]?not[-_.]?reply)([-_.+].*)?$")
-_SUPPRESS = frozenset({"all", "autoreply", "oof"})
 _FALSE = frozenset({"no", "false", "0", "off"})
 # Exchange stamps mail that an inbox rule (auto-reply, auto-forward) produced.
 _EXCHANGE_LOOP = ("x-ms-exchange-inbox-rules-loop",)
@@ -59,11 +58,6 @@ def machine_reason(mail: ParsedMail, *, own_addresses: frozenset[str] = frozense
         for value in mail.header_all(name):
             if _token(value) not in _FALSE:
                 return f"{shown}: {value.strip()}" if value.strip() else shown
-    for value in mail.header_all("x-auto-response-suppress"):
-        tokens = {t for t in re.split(r"[\s,;]+", value.lower()) if t}
-        hit = tokens & _SUPPRESS
-        if hit:
-            return f"X-Auto-Response-Suppress: {value.strip()}"
     for value in mail.header_all("precedence"):
         token = _token(value)
         if token in _PRECEDENCE:

@@ -73,15 +73,13 @@ class DrainResult:
     failed: int = 0
 
 
-def _envelope_sender(cfg: SmtpConfig) -> str:
-    return cfg.sender_address
-
-
 def _is_transient(code: int | None, text: str) -> bool:
     if code is None:
         return True
     if "DT:SPM" in text.upper() or "RATE" in text.upper():
         return True
+    if code in (530, 534, 535, 538):
+        return True  # authentication trouble is the account's state, not this mail's fault
     return 400 <= code < 500
 
 
@@ -105,14 +103,7 @@ class Outbox:
         return asyncio.run(self._drain(ids, should_stop, now))
 
     async def _connect(self) -> aiosmtplib.SMTP:
-        cfg = self.cfg
-        client = aiosmtplib.SMTP(hostname=cfg.host, port=cfg.port, timeout=cfg.timeout,
-                                 use_tls=cfg.security == "ssl", start_tls=cfg.security == "starttls",
-                                 tls_context=self.ssl_context)
-        await client.connect()
-        if cfg.username and (cfg.security != "none" or client.supports_extension("auth")):
-            await client.login(cfg.username, cfg.password())
-        return client
+        return await connect(self.cfg, self.ssl_context)
 
     async def _drain(self, ids: list[int], should_stop, now: datetime) -> DrainResult:
         result = DrainResult()
@@ -132,10 +123,16 @@ class Outbox:
                     if wait > 0:
                         await asyncio.sleep(wait)
                 code, text = None, ""
-                try:
-                    if client is None:
+                if client is None:
+                    try:
                         client = await self._connect()
-                    await client.sendmail(_envelope_sender(self.cfg), recipients, raw)
+                    except Exception as exc:  # noqa: BLE001 - a login or greeting failure is the
+                        # server's state, not this mail's: nothing is marked failed, all stays queued
+                        self._note_unreachable(pk, exc)
+                        result.deferred += len(ids) - ids.index(pk)
+                        break
+                try:
+                    await client.sendmail(self.cfg.sender_address, recipients, raw)
                 except aiosmtplib.SMTPRecipientsRefused as exc:
                     first = exc.recipients[0] if exc.recipients else None
                     code, text = (first.code, first.message) if first else (550, str(exc))
@@ -156,7 +153,8 @@ class Outbox:
                     await _quiet_quit(client)
                     client = None
                 self._record_failure(pk, code, text, result)
-                if code is None:
+                if code is None or "DT:SPM" in text.upper():
+                    # unreachable, or 126.com's spam throttle: sending more now only makes it worse
                     # the server is unreachable: the rest stay queued, untouched, for the next cycle
                     result.deferred += len(ids) - ids.index(pk) - 1
                     break
@@ -178,6 +176,17 @@ class Outbox:
             row = s.get(OutboxMail, pk)
             return row.raw, list(row.recipients)
 
+    def _note_unreachable(self, pk: int, exc: BaseException) -> None:
+        """Keep the server's answer on the row for `intake messages`/logs; count no attempt.
+        The row's claim lapses after CLAIM_SECONDS, which is the retry delay."""
+        if isinstance(exc, aiosmtplib.SMTPAuthenticationError):
+            text = "SMTP 登录失败：用户名或授权码错误"
+        else:
+            text = f"无法连接 SMTP 服务器：{getattr(exc, 'message', None) or exc or type(exc).__name__}"
+        log.warning("%s；待发邮件保留，稍后重试", text)
+        with self.db.session() as s:
+            s.get(OutboxMail, pk).last_error = text[:2000]
+
     def _record_failure(self, pk: int, code: int | None, text: str, result: DrainResult) -> None:
         now = datetime.now(timezone.utc)
         with self.db.session() as s:
@@ -197,6 +206,23 @@ class Outbox:
                 log.error("发送失败，已放弃：%s", row.last_error)
 
 
+async def connect(cfg: SmtpConfig, ssl_context: ssl.SSLContext | None = None) -> aiosmtplib.SMTP:
+    """Connect and log in; with security "none" only where the server offers AUTH."""
+    client = aiosmtplib.SMTP(hostname=cfg.host, port=cfg.port, timeout=cfg.timeout,
+                             use_tls=cfg.security == "ssl", start_tls=cfg.security == "starttls",
+                             tls_context=ssl_context)
+    await client.connect()
+    try:
+        if cfg.username and not client.last_ehlo_response:
+            await client.ehlo()  # the extensions are known only after EHLO
+        if cfg.username and (cfg.security != "none" or client.supports_extension("auth")):
+            await client.login(cfg.username, cfg.password())
+    except BaseException:
+        await _quiet_quit(client)
+        raise
+    return client
+
+
 async def _quiet_quit(client: aiosmtplib.SMTP) -> None:
     try:
         await client.quit()
@@ -207,21 +233,16 @@ async def _quiet_quit(client: aiosmtplib.SMTP) -> None:
 def check_smtp(cfg: SmtpConfig, *, ssl_context: ssl.SSLContext | None = None) -> None:
     """Connect and log in; raise SmtpError with one Chinese line on failure."""
     async def run():
-        client = aiosmtplib.SMTP(hostname=cfg.host, port=cfg.port, timeout=cfg.timeout,
-                                 use_tls=cfg.security == "ssl", start_tls=cfg.security == "starttls",
-                                 tls_context=ssl_context)
-        await client.connect()
-        try:
-            if cfg.username and (cfg.security != "none" or client.supports_extension("auth")):
-                await client.login(cfg.username, cfg.password())
-        finally:
-            await _quiet_quit(client)
+        await _quiet_quit(await connect(cfg, ssl_context))
     try:
         asyncio.run(run())
     except aiosmtplib.SMTPAuthenticationError:
         raise SmtpError("SMTP 登录失败：用户名或授权码错误（126 邮箱须使用“客户端授权码”，并开启 SMTP 服务）") from None
     except aiosmtplib.SMTPConnectError as exc:
-        raise SmtpError(f"无法连接 SMTP 服务器 {cfg.host}:{cfg.port}：{exc.message if hasattr(exc, 'message') else exc}") from None
+        from .imap import describe_connect_error
+
+        cause = exc.__cause__ if isinstance(exc.__cause__, OSError) else ConnectionError(str(exc))
+        raise SmtpError(describe_connect_error(cause, "SMTP", cfg.host, cfg.port)) from None
     except (aiosmtplib.SMTPConnectTimeoutError, aiosmtplib.SMTPTimeoutError, asyncio.TimeoutError):
         raise SmtpError(f"连接 SMTP 服务器 {cfg.host}:{cfg.port} 超时") from None
     except aiosmtplib.SMTPException as exc:

@@ -173,7 +173,7 @@ def render_reminder(calendar: Calendar, reminder, campaign_name: str, liaison_na
     if reminder.item.startswith("weekly_report:"):
         when = f"今天{due.hour:02d}:{due.minute:02d}前" if same_day else f"{due.month}月{due.day}日{due.hour:02d}:{due.minute:02d}前"
     else:
-        when = "今天下班前" if same_day else f"{due.month}月{due.day}日前"
+        when = "今天24:00前" if same_day else f"{due.month}月{due.day}日前"
     return _env().get_template("reminder.txt.j2").render(
         unit=reminder.unit, liaison=liaison_name, item=calendar.item_label(reminder.item),
         weekly=reminder.item.startswith("weekly_report:"), when=when, campaign=campaign_name,

@@ -29,11 +29,11 @@ from openpyxl.utils import get_column_letter
 from ..campaign.calendar import Calendar
 from ..campaign.standing import Report, UnitStanding
 from ..forms import progress_template as tpl
+from ..store.models import OUTCOME_LABELS
 
 STATE_TEXT = {"on_time": "按时", "late": "逾期", "missing": "缺报", "open": "未到期"}
 STATE_FILL = {"on_time": "C6EFCE", "late": "FFEB9C", "missing": "FFC7CE", "open": "EDEDED"}
-OUTCOME_TEXT = {"accepted": "已登记", "needs_review": "待人工处理", "duplicate": "重复", "auto_reply": "自动回复",
-                "ignored": "已忽略", "pending": "待处理"}
+OUTCOME_TEXT = OUTCOME_LABELS
 BOLD = Font(bold=True)
 RED = Font(color="C00000")
 THIN = Side(style="thin", color="999999")

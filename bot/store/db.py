@@ -26,6 +26,8 @@ class Database:
             self.engine: Engine = create_engine(url, future=True)
         except (ArgumentError, NoSuchModuleError) as exc:
             raise DatabaseError(f"数据库地址 [database] url 无效：{exc}") from None
+        except ImportError as exc:
+            raise DatabaseError(f"缺少数据库驱动 {exc.name or exc}（PostgreSQL 请 pip install psycopg[binary]）") from None
         if self.engine.dialect.name == "sqlite":
             event.listen(self.engine, "connect", _sqlite_pragmas)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)

@@ -47,6 +47,8 @@ DUPLICATE = "duplicate"
 AUTO_REPLY = "auto_reply"
 IGNORED = "ignored"
 OUTCOMES = (ACCEPTED, NEEDS_REVIEW, DUPLICATE, AUTO_REPLY, IGNORED)
+OUTCOME_LABELS = {"accepted": "已登记", "needs_review": "待人工处理", "duplicate": "重复",
+                  "auto_reply": "自动回复（不答复）", "ignored": "已忽略", "pending": "待处理"}
 
 
 class Message(Base):

@@ -27,15 +27,16 @@ def content_digest(values: dict[str, Any], text: str) -> str:
 
 def record(session: Session, *, unit: str, item: str, kind: str, message_pk: int,
            attachment_pk: int | None, received_at: datetime, values: dict, text: str,
-           evidence_only: bool = False, flags: list[str] | None = None) -> str:
-    digest = content_digest(values, text) if not evidence_only else f"evidence:{attachment_pk}"
-    history = list(session.scalars(select(Submission).where(
-        Submission.unit == unit, Submission.item == item)))
-    if any(s.content_sha256 == digest and s.evidence_only == evidence_only for s in history):
-        return DUPLICATE
+           evidence_only: bool = False, flags: list[str] | None = None, file_sha256: str = "") -> str:
+    """Record one delivery; DUPLICATE (nothing recorded) when it says the same as the version
+    that counts now. Sending v1, v2, then v1 again makes v1 current again."""
+    digest = f"evidence:{file_sha256}" if evidence_only else content_digest(values, text)
     # A scan never replaces an editable file; an editable file always outranks a scan.
-    rivals = [s for s in history if s.evidence_only == evidence_only]
+    rivals = list(session.scalars(select(Submission).where(
+        Submission.unit == unit, Submission.item == item, Submission.evidence_only == evidence_only)))
     latest = max(rivals, key=lambda s: s.received_at, default=None)
+    if latest is not None and latest.content_sha256 == digest:
+        return DUPLICATE
     is_current = latest is None or received_at >= latest.received_at
     if is_current:
         for s in rivals:

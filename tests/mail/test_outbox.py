@@ -1,3 +1,4 @@
+import pytest
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import select
@@ -94,3 +95,43 @@ def test_server_down_keeps_mail_queued(setup):
     assert (r.sent, r.deferred) == (0, 2)
     with db.session() as s:
         assert [row.status for row in s.scalars(select(OutboxMail))] == [QUEUED, QUEUED]
+
+
+@pytest.mark.filterwarnings("ignore:Requiring AUTH")
+def test_wrong_smtp_password_keeps_everything_queued(setup, monkeypatch):
+    """A login failure is the server's state, not the mails': nothing is marked failed."""
+    import dataclasses
+
+    from aiosmtpd.controller import Controller
+    from aiosmtpd.smtp import AuthResult
+
+    from tests.servers import free_port
+
+    class Handler:
+        async def handle_DATA(self, server, session, envelope):
+            return "250 OK"
+
+    def refuse(server, session, envelope, mechanism, auth_data):
+        return AuthResult(success=False, handled=False)  # handled=True would hang the client
+
+    port = free_port()
+    ctl = Controller(Handler(), hostname="127.0.0.1", port=port, authenticator=refuse,
+                     auth_require_tls=False, auth_required=True)
+    ctl.start()
+    try:
+        cfg = setup.config()
+        db = Database(cfg.database_url)
+        with db.session() as s:
+            enqueue(s, key="p1", kind="ack", message=mail("a1@example.test"))
+            enqueue(s, key="p2", kind="ack", message=mail("a2@example.test"))
+        monkeypatch.setenv("INTAKE_TEST_SMTP_PASSWORD", "wrong")
+        auth = dataclasses.replace(cfg.smtp, port=port, username="bot", password_env="INTAKE_TEST_SMTP_PASSWORD",
+                                   timeout=5)
+        r = Outbox(db, auth).drain()
+    finally:
+        ctl.stop()
+    assert (r.sent, r.failed, r.deferred) == (0, 0, 2)
+    with db.session() as s:
+        rows = list(s.scalars(select(OutboxMail)))
+        assert [row.status for row in rows] == [QUEUED, QUEUED]
+        assert rows[0].attempts == 0 and "授权码" in rows[0].last_error
