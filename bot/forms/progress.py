@@ -111,6 +111,21 @@ def _item_template(item) -> _ItemTemplate:
 
 
 _TEMPLATES = tuple(_item_template(item) for item in ITEMS)
+
+
+def _exact_pattern(template: _ItemTemplate) -> re.Pattern:
+    """The item's folded prose with each blank as a capture between its brackets: matches when
+    a clerk typed into the blanks and left the wording and brackets alone (the usual case)."""
+    pieces, last = [], 0
+    for start in template.opens:
+        pieces.append(re.escape(template.text[last:start]))
+        pieces.append(r"\(([^()]*)\)")
+        last = start + 3  # "(" _HOLE ")"
+    pieces.append(re.escape(template.text[last:]))
+    return re.compile("".join(pieces))
+
+
+_EXACT = tuple(_exact_pattern(t) for t in _TEMPLATES)
 # Template text that is not prose: a segment reading like these is not a 进展情况 cell.
 _OTHER_TEXTS = (
     tuple(item.name for item in ITEMS)
@@ -395,6 +410,14 @@ def _align_item(item: int, segments: list[_Segment], found: dict[int, str]) -> N
         stream.append(segment.folded)
         stream_index.extend((seg_no, position) for position in segment.index)
     filled = "".join(stream)[:_MAX_STREAM]
+    exact = _EXACT[item].search(filled)
+    if exact is not None:
+        # Fast path: the wording is intact, so the blanks are the captures; the sequence
+        # alignment below (most of the parse time) is for wording people changed.
+        for j, blank in enumerate(template.blanks):
+            if blank.number not in found:
+                found[blank.number] = _written(segments, stream_index, exact.start(j + 1), exact.end(j + 1))
+        return
     matcher = SequenceMatcher(None, template.text, filled, autojunk=False)
     to_filled = [-1] * len(template.text)
     for a, b, size in matcher.get_matching_blocks():
