@@ -123,23 +123,25 @@ class Setup:
         return [r for r in self.sent if address.lower() in [a.lower() for a in r.rcpt_tos]]
 
 
+def new_setup(base: Path, dovecot: Dovecot, smtp_sink: SmtpSink, *, processed: str = "", poll: float = 1,
+              extra: str = "", db_url: str | None = None, roster: Path = SAMPLES / "roster.csv") -> Setup:
+    """A fresh mailbox user, folder, roster and config under `base`."""
+    os.environ["INTAKE_TEST_IMAP_PASSWORD"] = PASSWORD
+    user = f"u{os.getpid()}x{next(_users)}"
+    d = base / user
+    d.mkdir()
+    shutil.copy(roster, d / "units.csv")
+    url = db_url or os.environ.get("INTAKE_TEST_DATABASE_URL") or "sqlite:///intake.db"
+    path = d / "config.toml"
+    path.write_text(CONFIG_TEMPLATE.format(imap_port=dovecot.port, user=user, processed=processed, poll=poll,
+                                           smtp_port=smtp_sink.port, db_url=url, extra=extra), encoding="utf-8")
+    return Setup(d, user, path, dovecot, smtp_sink, len(smtp_sink.received))
+
+
 @pytest.fixture
 def make_setup(tmp_path, dovecot, smtp_sink, monkeypatch):
     monkeypatch.setenv("INTAKE_TEST_IMAP_PASSWORD", PASSWORD)
-
-    def make(*, processed: str = "", poll: float = 1, extra: str = "", db_url: str | None = None,
-             roster: Path = SAMPLES / "roster.csv") -> Setup:
-        user = f"u{os.getpid()}x{next(_users)}"
-        d = tmp_path / user
-        d.mkdir()
-        shutil.copy(roster, d / "units.csv")
-        url = db_url or os.environ.get("INTAKE_TEST_DATABASE_URL") or "sqlite:///intake.db"
-        path = d / "config.toml"
-        path.write_text(CONFIG_TEMPLATE.format(imap_port=dovecot.port, user=user, processed=processed, poll=poll,
-                                               smtp_port=smtp_sink.port, db_url=url, extra=extra), encoding="utf-8")
-        return Setup(d, user, path, dovecot, smtp_sink, len(smtp_sink.received))
-
-    return make
+    return lambda **kw: new_setup(tmp_path, dovecot, smtp_sink, **kw)
 
 
 @pytest.fixture

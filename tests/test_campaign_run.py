@@ -11,27 +11,14 @@ from email.utils import getaddresses
 import pytest
 from openpyxl import load_workbook
 
-from tests.conftest import SAMPLES
 from tests.test_samples import EXPECTED, append_samples, intake
 
 
 @pytest.fixture(scope="module")
 def june(tmp_path_factory, dovecot, smtp_sink):
-    import os
-    import shutil
+    from tests.conftest import new_setup
 
-    from tests.conftest import CONFIG_TEMPLATE, Setup
-    from tests.servers import PASSWORD
-
-    d = tmp_path_factory.mktemp("june")
-    shutil.copy(SAMPLES / "roster.csv", d / "units.csv")
-    user = f"june{os.getpid()}"
-    path = d / "config.toml"
-    url = os.environ.get("INTAKE_TEST_DATABASE_URL") or "sqlite:///intake.db"
-    path.write_text(CONFIG_TEMPLATE.format(imap_port=dovecot.port, user=user, processed="", poll=1,
-                                           smtp_port=smtp_sink.port, db_url=url, extra=""), encoding="utf-8")
-    os.environ["INTAKE_TEST_IMAP_PASSWORD"] = PASSWORD
-    setup = Setup(d, user, path, dovecot, smtp_sink, len(smtp_sink.received))
+    setup = new_setup(tmp_path_factory.mktemp("june"), dovecot, smtp_sink)
     append_samples(setup)
     intake(setup, "poll")
     return setup

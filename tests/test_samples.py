@@ -35,19 +35,9 @@ def append_samples(setup):
 @pytest.fixture(scope="module")
 def polled(tmp_path_factory, dovecot, smtp_sink):
     """The sample set polled once; shared by the assertions below (one poll is the expensive part)."""
-    from tests.conftest import CONFIG_TEMPLATE, Setup
-    from tests.servers import PASSWORD
-    import shutil
+    from tests.conftest import new_setup
 
-    d = tmp_path_factory.mktemp("samples")
-    shutil.copy(SAMPLES / "roster.csv", d / "units.csv")
-    user = f"samples{os.getpid()}"
-    path = d / "config.toml"
-    url = os.environ.get("INTAKE_TEST_DATABASE_URL") or "sqlite:///intake.db"
-    path.write_text(CONFIG_TEMPLATE.format(imap_port=dovecot.port, user=user, processed="", poll=1,
-                                           smtp_port=smtp_sink.port, db_url=url, extra=""), encoding="utf-8")
-    os.environ["INTAKE_TEST_IMAP_PASSWORD"] = PASSWORD
-    setup = Setup(d, user, path, dovecot, smtp_sink, len(smtp_sink.received))
+    setup = new_setup(tmp_path_factory.mktemp("samples"), dovecot, smtp_sink)
     append_samples(setup)
     first = intake(setup, "poll")
     rows = json.loads(intake(setup, "messages", "--json").stdout)
