@@ -14,9 +14,10 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-ROOT = Path(__file__).resolve().parents[1]
-EXAMPLE_CONFIG = ROOT / "config.example.toml"
-EXAMPLE_ROSTER = ROOT / "data" / "units.example.csv"
+from .resources import project_file
+
+EXAMPLE_CONFIG = project_file("config.example.toml")
+EXAMPLE_ROSTER = project_file("data", "units.example.csv")
 ROSTER_RELATIVE = Path("data") / "units.csv"  # where config.example.toml's [roster] file points
 
 

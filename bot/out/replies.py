@@ -8,7 +8,6 @@ import re
 from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
-from pathlib import Path
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined
 
@@ -18,8 +17,9 @@ from ..forms.result import (ERROR, EVIDENCE, KIND_LABELS, LIAISON_FORM, PARSED, 
                             FormResult)
 from ..mail.compose import header_safe, new_mail
 from ..mail.message import ParsedMail
+from ..resources import project_file
 
-TEMPLATES = Path(__file__).resolve().parents[2] / "templates"
+TEMPLATES = project_file("templates")
 
 LIAISON_LABELS = (("name", "姓名"), ("gender", "性别"), ("title", "职务"), ("office_phone", "办公电话"),
                   ("mobile", "手机"), ("fax", "传真"), ("qq", "QQ号"), ("wechat", "微信号"),
