@@ -5,8 +5,8 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # System packages: Dovecot is the real IMAP server of the tests; LibreOffice reads .doc/.wps;
-# poppler-utils gives pdftotext for PDF text layers.
-APT_PACKAGES=(dovecot-imapd libreoffice-writer-nogui libreoffice-calc-nogui poppler-utils)
+# poppler-utils gives pdftotext for PDF text layers; file(1) checks a handmade encrypted container.
+APT_PACKAGES=(dovecot-imapd libreoffice-writer-nogui libreoffice-calc-nogui poppler-utils file)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -195,3 +195,47 @@ class SmtpSink:
         while len(self.received) < count and time.monotonic() < deadline:
             time.sleep(0.05)
         return list(self.received)
+
+
+class Daemon:
+    """`intake run` as a subprocess, as an admin starts it; stopped with SIGTERM, killed if it
+    hangs, so no test leaves it behind."""
+
+    def __init__(self, config_path: Path, cwd: Path):
+        import os
+        import sys
+
+        env = dict(os.environ, INTAKE_CONFIG=str(config_path))
+        self.proc = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=cwd, env=env,
+                                     stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+        self.err = ""
+
+    def wait_until(self, condition, timeout: float = 60.0) -> bool:
+        """Poll `condition` while the daemon lives; True once it holds."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline and self.proc.poll() is None:
+            if condition():
+                return True
+            time.sleep(0.1)
+        return condition()
+
+    def stop(self) -> int:
+        """SIGTERM, then the exit code; stderr is kept in `err`."""
+        import signal
+
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+        try:
+            _, self.err = self.proc.communicate(timeout=30)
+        except subprocess.TimeoutExpired:
+            self.proc.kill()
+            _, self.err = self.proc.communicate()
+        return self.proc.returncode
+
+    def __enter__(self) -> "Daemon":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.communicate()

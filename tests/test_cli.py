@@ -3,15 +3,13 @@ from __future__ import annotations
 
 import json
 import os
-import signal
 import subprocess
 import sys
-import time
 from datetime import datetime, timezone
 from email.message import EmailMessage
 
 from tests.conftest import ROOT
-from tests.servers import free_port
+from tests.servers import Daemon, free_port
 
 
 def run(setup, *args, env_extra=None, timeout=120):
@@ -62,30 +60,18 @@ def test_expected_failures_are_one_line(setup):
 
 
 def test_run_daemon_answers_with_idle_and_stops_on_sigterm(setup):
-    env = dict(os.environ, INTAKE_CONFIG=str(setup.config_path))
-    proc = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 60
+    tc = "tcszgh@example.test"
+    with Daemon(setup.config_path, ROOT) as daemon:
         setup.append(weekly_mail(), datetime(2020, 6, 8, 8, 0, tzinfo=timezone.utc))
-        while time.monotonic() < deadline and not setup.sent_to("tcszgh@example.test") and proc.poll() is None:
-            time.sleep(0.1)
-        assert len(setup.sent_to("tcszgh@example.test")) == 1
+        assert daemon.wait_until(lambda: len(setup.sent_to(tc)) >= 1)
         # a second mail while the daemon sits in IDLE
         setup.append(weekly_mail(mid="<w2@example.test>", subject="桐城市总工会第二周周报",
                                  body="本周组织观看警示教育片2场，120人次参加；开展安全宣传进企业活动1场。"),
                      datetime(2020, 6, 9, 8, 0, tzinfo=timezone.utc))
-        while time.monotonic() < deadline and len(setup.sent_to("tcszgh@example.test")) < 2 and proc.poll() is None:
-            time.sleep(0.1)
-        assert len(setup.sent_to("tcszgh@example.test")) == 2
-        proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
-    assert proc.returncode == 0, err
-    assert "已退出" in err and "Traceback" not in err
+        assert daemon.wait_until(lambda: len(setup.sent_to(tc)) >= 2)
+        assert daemon.stop() == 0, daemon.err
+    assert len(setup.sent_to(tc)) == 2
+    assert "已退出" in daemon.err and "Traceback" not in daemon.err
     rows = json.loads(run(setup, "messages", "--json").stdout)
     assert [r["outcome"] for r in rows] == ["accepted", "accepted"]
     assert all(r["kinds"] == ["weekly_report"] for r in rows)

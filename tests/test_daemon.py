@@ -2,16 +2,13 @@
 acknowledges, reminds, sends the digest, and ends cleanly on SIGTERM."""
 from __future__ import annotations
 
-import os
 import re
-import signal
-import subprocess
-import sys
 import time
 from datetime import datetime, timedelta, timezone
 from zoneinfo import ZoneInfo
 
 from tests.conftest import ROOT
+from tests.servers import Daemon
 from tests.test_cli import weekly_mail
 
 TZ = ZoneInfo("Asia/Shanghai")
@@ -62,32 +59,22 @@ def test_run_acknowledges_reminds_digests_and_stops(setup):
         now = datetime.now(TZ)
     text = setup.config_path.read_text(encoding="utf-8")
     setup.config_path.write_text(live_campaign(text, now), encoding="utf-8")
-    env = dict(os.environ, INTAKE_CONFIG=str(setup.config_path))
     setup.append(weekly_mail(), datetime.now(timezone.utc))
-    proc = subprocess.Popen([sys.executable, "-m", "bot", "run"], cwd=ROOT, env=env,
-                            stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
-    try:
-        deadline = time.monotonic() + 90
 
-        def subjects():
-            return [r.message["Subject"] for r in setup.sent]
+    def subjects():
+        return [r.message["Subject"] for r in setup.sent]
 
-        while time.monotonic() < deadline and proc.poll() is None:
-            s = subjects()
-            if any(x.startswith("回复：") for x in s) and any(x.startswith("【周汇总】") for x in s) \
-                    and sum(x.startswith("【提醒】") for x in s) >= 14:
-                break
-            time.sleep(0.2)
+    def all_arrived():
+        s = subjects()
+        return (any(x.startswith("回复：") for x in s) and any(x.startswith("【周汇总】") for x in s)
+                and sum(x.startswith("【提醒】") for x in s) >= 14)
+
+    with Daemon(setup.config_path, ROOT) as daemon:
+        daemon.wait_until(all_arrived, timeout=90)
         time.sleep(2)  # a few more ticks: nothing may be sent twice
-        proc.send_signal(signal.SIGTERM)
-        out, err = proc.communicate(timeout=30)
-    finally:
-        if proc.poll() is None:
-            proc.kill()
-            proc.communicate()
+        assert daemon.stop() == 0, daemon.err[-2000:]
     s = subjects()
-    assert proc.returncode == 0, err[-2000:]
-    assert "Traceback" not in err
+    assert "Traceback" not in daemon.err
     assert sum(x.startswith("回复：") for x in s) == 1
     assert sum(x.startswith("【周汇总】") for x in s) == 1
     reminders = [x for x in s if x.startswith("【提醒】")]

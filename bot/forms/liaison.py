@@ -110,27 +110,25 @@ def _read_grid(rows: tuple[tuple[str, ...], ...], found: _Found) -> None:
 def _right_of(row: tuple[str, ...], c: int) -> str | None:
     """The value to the right of the label at `c`; None when the next distinct cell is another
     label or the row ends there (then the value sits below)."""
-    label = row[c]
-    for cell in row[c + 1:]:
-        if cell == label:
-            continue
-        if label_key(cell) is not None:
-            return None
-        return cell
-    return None
+    return _first_value(row[c], row[c + 1:])
 
 
 def _below(rows, r: int, c: int) -> str | None:
-    label = rows[r][c]
+    column = []
     for row in rows[r + 1:]:
         if c >= len(row):
-            return None
-        cell = row[c]
+            break
+        column.append(row[c])
+    return _first_value(rows[r][c], column)
+
+
+def _first_value(label: str, cells) -> str | None:
+    """The first cell after a label that is not the label's own merged copy; None when another
+    label comes first."""
+    for cell in cells:
         if cell == label:
             continue
-        if label_key(cell) is not None:
-            return None
-        return cell
+        return None if label_key(cell) is not None else cell
     return None
 
 

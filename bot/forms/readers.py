@@ -324,20 +324,21 @@ def _dedupe(row) -> list[str]:
     return out
 
 
-def _rows(table):
-    for child in table:
-        if _is_w(child, "tr"):
+def _children(node, name: str):
+    """`w:<name>` children, looking through wrappers such as content controls."""
+    for child in node:
+        if _is_w(child, name):
             yield child
-        elif any(_is_w(child, name) for name in _TRANSPARENT):
-            yield from _rows(child)
+        elif any(_is_w(child, wrapper) for wrapper in _TRANSPARENT):
+            yield from _children(child, name)
+
+
+def _rows(table):
+    return _children(table, "tr")
 
 
 def _cells(row):
-    for child in row:
-        if _is_w(child, "tc"):
-            yield child
-        elif any(_is_w(child, name) for name in _TRANSPARENT):
-            yield from _cells(child)
+    return _children(row, "tc")
 
 
 def _int_val(element, default: int) -> int:
