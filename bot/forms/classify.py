@@ -16,7 +16,7 @@ import unicodedata
 from bot.forms import safety
 from bot.forms.document import Document
 from bot.forms.liaison import looks_like_liaison, parse_liaison
-from bot.forms.progress import looks_like_progress, parse_progress
+from bot.forms.progress import DocumentText, fold_document, looks_like_progress, parse_progress
 from bot.forms.readers import REASON_CORRUPT, ScanOnly, UnreadableFile, read_document
 from bot.forms.reports import head_lines, kind_named_in, parse_report, report_kind
 from bot.forms.result import ERROR, EVIDENCE, LIAISON_FORM, PROGRESS_TABLE, SKIPPED, WEEKLY_REPORT, FormResult
@@ -97,7 +97,7 @@ def _read_attachment(filename: str, data: bytes, subject: str, max_bytes: int, t
             return FormResult(named, ERROR, reason=REASON_CORRUPT)
         return FormResult(None, SKIPPED, reason="未识别的文件格式，未读取")
     try:
-        doc = read_document(data, filename, timeout=timeout)
+        doc = read_document(data, filename, timeout=timeout, fmt=fmt)
     except ScanOnly:
         return FormResult(named, EVIDENCE, reason=REASON_SCAN)
     except UnreadableFile as exc:
@@ -105,10 +105,11 @@ def _read_attachment(filename: str, data: bytes, subject: str, max_bytes: int, t
     return classify_document(doc, filename=filename, subject=subject)
 
 
-def document_kind(doc: Document, *, filename: str = "", subject: str = "") -> str | None:
+def document_kind(doc: Document, *, filename: str = "", subject: str = "",
+                  folded: DocumentText | None = None) -> str | None:
     """Content first (the forms' own wording), then the file name, the document's title
     lines, the subject, and last the whole text."""
-    liaison, progress = looks_like_liaison(doc), looks_like_progress(doc)
+    liaison, progress = looks_like_liaison(doc), looks_like_progress(doc, folded)
     if liaison and progress:
         named = _named_kind(filename, subject)
         return named if named in (LIAISON_FORM, PROGRESS_TABLE) else PROGRESS_TABLE
@@ -126,14 +127,15 @@ def classify_document(doc: Document, *, filename: str = "", subject: str = "") -
         if named:
             return FormResult(named, ERROR, reason=REASON_EMPTY)
         return FormResult(None, SKIPPED, reason=REASON_EMPTY)
-    kind = document_kind(doc, filename=filename, subject=subject)
+    folded = fold_document(doc)  # once, for classification and the 附件2 parser
+    kind = document_kind(doc, filename=filename, subject=subject, folded=folded)
     if kind is None:
         return FormResult(None, SKIPPED, text=doc.text[:2000], reason=REASON_UNRECOGNISED)
     try:
         if kind == LIAISON_FORM:
             return parse_liaison(doc)
         if kind == PROGRESS_TABLE:
-            return parse_progress(doc)
+            return parse_progress(doc, folded)
         return parse_report(doc.text, kind, subject=subject, filename=filename)
     except Exception as exc:  # noqa: BLE001 - a parser bug must not lose the mail
         log.exception("parser for %s failed on %r", kind, filename)

@@ -60,14 +60,22 @@ _OFFICE_PHONE_RE = re.compile(r"(\(\d{3,4}\)|\d{3,4}-)?[\d\- ]+(转\d+)?")
 
 
 def _fold(text: str) -> str:
-    folded = unicodedata.normalize("NFKC", text or "")
-    return "".join(ch for ch in folded if not ch.isspace()).lower()
+    # str.split() splits on exactly the characters str.isspace() accepts, in C
+    return "".join(unicodedata.normalize("NFKC", text or "").split()).lower()
+
+
+_TRAILING_NOTE_RE = re.compile(r"[（(][^）)]*[）)]$")
+# Longer than any spelling with a note like （必填） and generous padding: prose, not a label.
+_MAX_LABEL_CHARS = 60
 
 
 def label_key(text: str) -> str | None:
     """The field a cell's text names when the cell is a label ("姓  名：", "ＱＱ号", "E-mail")."""
+    if len(text) > _MAX_LABEL_CHARS and len("".join(text.split())) > _MAX_LABEL_CHARS:
+        return None
     folded = _fold(text).rstrip(_LABEL_SUFFIX)
-    folded = re.sub(r"[（(][^）)]*[）)]$", "", folded) if folded not in _SPELLINGS else folded
+    if folded not in _SPELLINGS:
+        folded = _TRAILING_NOTE_RE.sub("", folded)
     return _SPELLINGS.get(folded)
 
 
@@ -246,7 +254,7 @@ def _title_present(doc: Document) -> bool:
     for table in doc.tables:
         for row in table.rows[:3]:
             lines.extend(row)
-    return any(TITLE in _fold(line) and len(_fold(line)) <= 40 for line in lines)
+    return any(TITLE in folded and len(folded) <= 40 for folded in map(_fold, lines))
 
 
 _CORE_KEYS = frozenset({"name", "mobile", "email", "unit_name"})

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from bisect import bisect_right
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import lru_cache
@@ -58,34 +59,123 @@ _MAX_LABEL = 40
 _MAX_VALUE = 80
 
 
-_FOLD_CACHE: dict[str, str] = {}
+# What each character folds to, learnt on first sight and applied with str.translate (C speed).
+# Bounded: a hostile text with every code point in it does not grow the table past this; the
+# characters beyond it are folded one by one.
+_FOLD_TABLE: dict[int, str] = {}
+_FOLD_TABLE_MAX = 65536
+# The same, length-preserving: a dropped character becomes _SEP (which folding itself always
+# drops, so no kept character ever becomes _SEP); characters that expand are not in it.
+_MARK_TABLE: dict[int, str] = {}
+_KNOWN: set[str] = set()
+_EXPANDED: set[str] = set()  # fold to several characters (㈠ -> (一))
 
 
 def _fold_char(ch: str) -> str:
-    folded = _FOLD_CACHE.get(ch)
+    folded = _FOLD_TABLE.get(ord(ch))
     if folded is None:
         folded = "".join(_CHAR_FOLD.get(f, f) for f in unicodedata.normalize("NFKC", ch)
                          if not (f.isspace() or f in _QUOTES or f == _SEP or f == _HOLE))
-        if len(_FOLD_CACHE) < 65536:
-            _FOLD_CACHE[ch] = folded
+        if len(_FOLD_TABLE) < _FOLD_TABLE_MAX:
+            _FOLD_TABLE[ord(ch)] = folded
+            _KNOWN.add(ch)
+            if len(folded) > 1:
+                _EXPANDED.add(ch)
+            else:
+                _MARK_TABLE[ord(ch)] = folded or _SEP
     return folded
 
 
+def _learn(chars: set[str]) -> bool:
+    """Put every character in the tables; False when they are full and one is missing."""
+    for ch in chars.difference(_KNOWN):
+        _fold_char(ch)
+        if ch not in _KNOWN:
+            return False
+    return True
+
+
+@dataclass(frozen=True)
+class _FoldedText:
+    """Folded text that can tell where each of its characters came from in the original,
+    without a list as long as the text: the positions folding dropped, and bisect."""
+
+    folded: str
+    dropped: tuple[int, ...]
+
+    def original(self, position: int) -> int:
+        shift = 0
+        while True:
+            moved = bisect_right(self.dropped, position + shift)
+            if moved == shift:
+                return position + shift
+            shift = moved
+
+
+def _fold_text(text: str) -> _FoldedText | None:
+    """`text` folded, or None when a character expands (rare: the caller folds one by one)."""
+    chars = set(text)
+    if not _learn(chars) or not _EXPANDED.isdisjoint(chars):
+        return None
+    marked = text.translate(_MARK_TABLE)
+    dropped = tuple(m.start() for m in _SEP_RE.finditer(marked))
+    return _FoldedText(marked.replace(_SEP, "") if dropped else marked, dropped)
+
+
+_SEP_RE = re.compile(_SEP)
+
+
 def _fold(text: str) -> tuple[str, list[int]]:
+    """The folded text and, for each of its characters, the index of the character of `text`
+    it came from."""
+    fast = _fold_text(text)
+    if fast is not None:
+        if not fast.dropped:  # the usual short cell
+            return fast.folded, list(range(len(text)))
+        dropped = set(fast.dropped)
+        return fast.folded, [i for i in range(len(text)) if i not in dropped]
     out: list[str] = []
     index: list[int] = []
     for position, ch in enumerate(text):
-        folded = _FOLD_CACHE.get(ch)
-        if folded is None:
-            folded = _fold_char(ch)
-        if folded:
-            out.append(folded)
-            index.extend([position] * len(folded))
+        piece = _fold_char(ch)
+        if piece:
+            out.append(piece)
+            index.extend([position] * len(piece))
     return "".join(out), index
 
 
 def _folded(text: str) -> str:
+    if _learn(set(text)):
+        return text.translate(_FOLD_TABLE)
     return "".join(map(_fold_char, text))
+
+
+@dataclass(frozen=True)
+class DocumentText:
+    """A document's whole text folded once, shared by classification and parsing."""
+
+    text: str
+    folded: str
+    positions: _FoldedText | list[int]
+
+    def original(self, position: int) -> int:
+        """Where the folded character at `position` sits in `text`."""
+        if isinstance(self.positions, list):
+            return self.positions[position]
+        return self.positions.original(position)
+
+
+def fold_document(doc: Document) -> DocumentText:
+    # what the per-cell reading reads too: the paragraphs and the tables' rows
+    lines = list(doc.paragraphs[:_MAX_ROWS])
+    for table in doc.tables:
+        lines.extend("\t".join(row) for row in table.rows[:_MAX_ROWS])
+    text = "\n".join(lines)[:_MAX_TEXT]
+    fast = _fold_text(text)
+    if fast is not None:
+        return DocumentText(text, fast.folded, fast)
+    folded, index = _fold(text)
+    return DocumentText(text, folded, index)
 
 
 # ---------------------------------------------------------------------------- template side
@@ -389,14 +479,36 @@ def _written(segments: list[_Segment], stream_index: list[tuple[int, int]], begi
         start = left[1] + 1 if seg_no == left[0] else 0
         end = right[1] if seg_no == right[0] else len(text)
         pieces.append(text[start:end])
-    written = "".join(pieces).strip()
-    # a quote that folding skipped belongs to the template when it is unbalanced in the value
-    # (`“公众开放日”102人次` with the brackets deleted)
+    return _trim_quotes("".join(pieces))
+
+
+def _trim_quotes(written: str) -> str:
+    """A quote that folding skipped belongs to the template when it is unbalanced in the value
+    (`“公众开放日”102人次` with the brackets deleted)."""
+    written = written.strip()
     while written and written[0] in _CLOSING_QUOTES:
         written = written[1:].strip()
     while written and written[-1] in _OPENING_QUOTES:
         written = written[:-1].strip()
     return written
+
+
+def _exact_everywhere(document: DocumentText) -> dict[int, str] | None:
+    """Every item's wording intact somewhere in the document (a clerk typed into the blanks and
+    changed nothing else: most tables): the blanks are the regex captures, and the per-cell
+    reading below — label rows, segments, sequence alignment — is not needed. None when any
+    item's wording was changed."""
+    found: dict[int, str] = {}
+    for template, pattern in zip(_TEMPLATES, _EXACT):
+        match = pattern.search(document.folded)
+        if match is None:
+            return None
+        for j, blank in enumerate(template.blanks):
+            # from after the blank's "(" to its ")", in the original text
+            start = document.original(match.start(j + 1) - 1) + 1
+            end = document.original(match.end(j + 1))
+            found[blank.number] = _trim_quotes(document.text[start:end])
+    return found
 
 
 def _align_item(item: int, segments: list[_Segment], found: dict[int, str]) -> None:
@@ -477,13 +589,12 @@ def _read_header(doc: Document) -> dict[str, str | None]:
 # ---------------------------------------------------------------------------- entry points
 
 
-def parse_progress(doc: Document) -> FormResult:
-    """The 51 blanks and the header line of a filled 附件2, by forms.md key."""
-    found: dict[int, str] = {}
-    used = _label_rows(doc, found)
-    segments = _segments(doc, used)
-    for item, item_segments in sorted(_assign(segments).items()):
-        _align_item(item, item_segments, found)
+def parse_progress(doc: Document, document: DocumentText | None = None) -> FormResult:
+    """The 51 blanks and the header line of a filled 附件2, by forms.md key. `document` is
+    `fold_document(doc)` when the caller has it already."""
+    found = _exact_everywhere(document or fold_document(doc))
+    if found is None:
+        found = _read_cell_by_cell(doc)
 
     values: dict[str, object] = dict(_read_header(doc))
     errors: list[Problem] = []
@@ -507,6 +618,17 @@ def parse_progress(doc: Document) -> FormResult:
     if not found:
         return FormResult(PROGRESS_TABLE, ERROR, values=values, reason=REASON_NO_TABLE)
     return FormResult(PROGRESS_TABLE, PARSED, values=values, errors=tuple(errors), warnings=tuple(warnings))
+
+
+def _read_cell_by_cell(doc: Document) -> dict[int, str]:
+    """Blank number -> what was written, for forms whose wording people changed: label rows
+    first, then each item's prose gathered from the cells and aligned with the template."""
+    found: dict[int, str] = {}
+    used = _label_rows(doc, found)
+    segments = _segments(doc, used)
+    for item, item_segments in sorted(_assign(segments).items()):
+        _align_item(item, item_segments, found)
+    return found
 
 
 def _strip_blank_brackets(written: str) -> str:
@@ -534,10 +656,10 @@ _STRONG_RE = re.compile(r"进展情况统计表|内容要求.*进展情况|填�
 _BLANKISH_RE = re.compile(r"\((?:\d[\d,]*|)\)")
 
 
-def looks_like_progress(doc: Document) -> bool:
+def looks_like_progress(doc: Document, document: DocumentText | None = None) -> bool:
     """Content-based: the 附件2's own wording, beyond what a report about the same activities
     would repeat (its title/columns/header labels, or many of its phrases with blanks)."""
-    text = _folded((doc.text or "\n".join(doc.paragraphs))[:_MAX_TEXT])
+    text = (document or fold_document(doc)).folded
     hits = sum(1 for phrase in _RECOGNITION_PHRASES if phrase in text)
     strong = bool(_STRONG_RE.search(text))
     blankish = len(_BLANKISH_RE.findall(text))

@@ -61,9 +61,10 @@ _MC_NS = "http://schemas.openxmlformats.org/markup-compatibility/2006"
 _W_ATTR_VAL = tuple(f"{{{ns}}}val" for ns in _W_NS)
 
 
-def read_document(data: bytes, filename: str, *, timeout: float = 60) -> Document:
-    """Read one file; raise UnreadableFile (ScanOnly for images and scans) when it cannot be."""
-    fmt = safety.sniff(data, filename)
+def read_document(data: bytes, filename: str, *, timeout: float = 60, fmt: str | None = None) -> Document:
+    """Read one file; raise UnreadableFile (ScanOnly for images and scans) when it cannot be.
+    `fmt` is `safety.sniff(data, filename)` when the caller has it already."""
+    fmt = fmt or safety.sniff(data, filename)
     ext = os.path.splitext(filename or "")[1].lower().lstrip(".")
     try:
         return _read(data, fmt, ext, timeout)
@@ -149,9 +150,24 @@ def _guard_zip(data: bytes) -> None:
 
 def _declares_dtd(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int = 65536) -> bool:
     """True when the member's prolog holds a DOCTYPE (where entities are declared). Office
-    never writes one; a prolog longer than `limit` counts as suspicious too."""
+    never writes one; a prolog longer than `limit` counts as suspicious too. Reads only as much
+    as the prolog needs (a few hundred bytes, not 64 KB of every styles part)."""
     with archive.open(info) as member:
-        head = member.read(limit)
+        head = b""
+        size = 1024
+        while True:
+            head += member.read(size - len(head))
+            eof = len(head) < size
+            verdict = _prolog_verdict(head, more=not eof and size < limit, limit=limit)
+            if verdict is not None:
+                return verdict
+            size = min(size * 8, limit)
+
+
+def _prolog_verdict(head: bytes, *, more: bool, limit: int) -> bool | None:
+    """True: a DOCTYPE/ENTITY (or a prolog filling the whole limit); False: the root element
+    starts first (or the member ends); None: `head` ends inside the prolog and `more` says
+    further bytes may be read."""
     if head.startswith((b"\xff\xfe", b"\xfe\xff")):
         head = head.decode("utf-16", "ignore").encode("utf-8")
     position = 3 if head.startswith(b"\xef\xbb\xbf") else 0
@@ -159,6 +175,8 @@ def _declares_dtd(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int = 
         while position < len(head) and head[position:position + 1].isspace():
             position += 1
         rest = head[position:]
+        if len(rest) < 9 and more:
+            return None
         if not rest:
             return len(head) >= limit
         if rest.startswith(b"<?"):
@@ -170,7 +188,7 @@ def _declares_dtd(archive: zipfile.ZipFile, info: zipfile.ZipInfo, limit: int = 
         else:
             return False
         if end < 0:
-            return len(head) >= limit
+            return None if more else len(head) >= 65536
         position = end + 2
 
 
@@ -183,35 +201,54 @@ _OFFICE_DOCUMENT_RELS = ("http://schemas.openxmlformats.org/officeDocument/2006/
 
 def _xml_parser():
     from lxml import etree
+    # resolve_entities=False: an entity declared in a DTD stays an unexpanded reference (no
+    # billion laughs, no external file read); the DOCTYPE itself is refused in _parse_part.
     return etree.XMLParser(remove_blank_text=True, resolve_entities=False, no_network=True)
 
 
-def _main_part_xml(data: bytes) -> bytes:
-    import posixpath
-    from urllib.parse import unquote
+def _parse_part(archive: zipfile.ZipFile, name: str):
+    """One member parsed safely; a DOCTYPE (where entities are declared — Office never writes
+    one) refuses the file. Only the parts we read are parsed, so only they need checking: the
+    other members (styles, themes, stylesWithEffects: ten times document.xml) are never opened."""
     from lxml import etree
 
-    with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        rels = etree.fromstring(archive.read("_rels/.rels"), _xml_parser())
-        for rel in rels:
-            if rel.get("Type") in _OFFICE_DOCUMENT_RELS and rel.get("TargetMode") != "External":
-                name = posixpath.normpath(unquote(rel.get("Target") or "")).lstrip("/")
-                return archive.read(name)
+    root = etree.fromstring(archive.read(name), _xml_parser())
+    docinfo = root.getroottree().docinfo
+    if docinfo.doctype or docinfo.internalDTD is not None:
+        raise UnreadableFile(REASON_XML_ENTITY)
+    return root
+
+
+def _main_part(archive: zipfile.ZipFile):
+    import posixpath
+    from urllib.parse import unquote
+
+    rels = _parse_part(archive, "_rels/.rels")
+    for rel in rels:
+        if rel.get("Type") in _OFFICE_DOCUMENT_RELS and rel.get("TargetMode") != "External":
+            name = posixpath.normpath(unquote(rel.get("Target") or "")).lstrip("/")
+            return _parse_part(archive, name)
     raise UnreadableFile(REASON_CORRUPT)
 
 
 def read_docx(data: bytes) -> Document:
-    _guard_zip(data)
-    from lxml import etree
-
-    root = etree.fromstring(_main_part_xml(data), _xml_parser())
-    body = _child(root, "body")
+    try:
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError) as exc:
+        raise UnreadableFile(safety.REASON_BAD_ZIP) from exc
+    with archive:
+        reason = safety.check_members(archive.infolist())
+        if reason:
+            raise UnreadableFile(reason)
+        root = _main_part(archive)
+        has_media = any("/media/" in name for name in archive.namelist())
+    body = _child(root, _BODY)
     paragraphs: list[str] = []
     tables: list[Table] = []
     lines: list[str] = []
     if body is not None:
         for element in _block_items(body):
-            if _is_w(element, "p"):
+            if element.tag in _P:
                 text = _paragraph_text(element)
                 paragraphs.append(text)
                 lines.append(text)
@@ -220,31 +257,38 @@ def read_docx(data: bytes) -> Document:
                 tables.append(table)
                 lines.extend("\t".join(row) for row in table.rows)
     text = "\n".join(lines)
-    if not text.strip():
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            if any("/media/" in name for name in archive.namelist()):
-                raise ScanOnly(REASON_DOCX_IMAGES)
+    if not text.strip() and has_media:
+        raise ScanOnly(REASON_DOCX_IMAGES)
     return Document(tuple(paragraphs), tuple(tables), text, "docx")
 
 
-def _local(element) -> tuple[str | None, str]:
-    tag = element.tag
-    if not isinstance(tag, str):  # comments, processing instructions
-        return None, ""
-    if tag.startswith("{"):
-        namespace, _, name = tag[1:].partition("}")
-        return namespace, name
-    return None, tag
+# Tags as sets of Clark names in both WordprocessingML namespaces (transitional and strict), so
+# every test is one set lookup on `element.tag` (comments and PIs have a non-string tag and
+# are in no set).
+def _w(*names: str) -> frozenset[str]:
+    return frozenset(f"{{{ns}}}{name}" for ns in _W_NS for name in names)
 
 
-def _is_w(element, name: str) -> bool:
-    namespace, local = _local(element)
-    return local == name and namespace in _W_NS
+_P, _TBL, _BODY, _T = _w("p"), _w("tbl"), _w("body"), _w("t")
+_TR, _TC, _TRPR, _TCPR = _w("tr"), _w("tc"), _w("trPr"), _w("tcPr")
+_SDT, _SDT_CONTENT = _w("sdt"), _w("sdtContent")
+_TAB, _BREAK, _NO_BREAK_HYPHEN = _w("tab"), _w("br", "cr"), _w("noBreakHyphen")
+_GRID_BEFORE, _GRID_AFTER, _GRID_SPAN = _w("gridBefore"), _w("gridAfter"), _w("gridSpan")
+_VMERGE, _HMERGE = _w("vMerge"), _w("hMerge")
+_SKIPPED = _w("delText", "instrText", "pPr", "rPr", "tblPr", "trPr", "tcPr", "sectPr")
+# Wrappers whose children are ordinary block content (content controls are handled apart:
+# their content sits in w:sdtContent), and those whose children are ordinary row content.
+_BLOCK_WRAPPERS = _w("customXml", "ins", "moveTo")
+_TRANSPARENT = _w("sdt", "sdtContent", "customXml", "ins", "moveTo", "smartTag")
+_MC_FALLBACK = f"{{{_MC_NS}}}Fallback"
+# What a plain paragraph's text is made of, and what sends it to the general walk (text
+# boxes' paragraphs, nested tables, alternate content).
+_PARAGRAPH_WALK = tuple(_T | _TAB | _BREAK | _NO_BREAK_HYPHEN | _P | _TBL) + (_MC_FALLBACK,)
 
 
-def _child(element, name: str):
+def _child(element, tags: frozenset[str]):
     for child in element:
-        if _is_w(child, name):
+        if child.tag in tags:
             return child
     return None
 
@@ -257,27 +301,38 @@ def _w_val(element) -> str | None:
     return None
 
 
-# Wrappers whose children are ordinary block or row content: content controls, custom XML,
-# tracked insertions / moves.
-_TRANSPARENT = ("sdt", "sdtContent", "customXml", "ins", "moveTo", "smartTag")
-
-
 def _block_items(container):
     """Paragraphs and tables of a body or cell, in order, looking through content controls."""
     for child in container:
-        if _is_w(child, "p") or _is_w(child, "tbl"):
+        tag = child.tag
+        if tag in _P or tag in _TBL:
             yield child
-        elif _is_w(child, "sdt"):
-            content = _child(child, "sdtContent")
+        elif tag in _SDT:
+            content = _child(child, _SDT_CONTENT)
             if content is not None:
                 yield from _block_items(content)
-        elif any(_is_w(child, name) for name in ("customXml", "ins", "moveTo")):
+        elif tag in _BLOCK_WRAPPERS:
             yield from _block_items(child)
 
 
 def _paragraph_text(paragraph) -> str:
+    # Most paragraphs are runs of text: one filtered walk (in C) over their text elements.
+    # Anything nested (a text box's paragraphs, alternate content) takes the general walk.
     parts: list[str] = []
-    _collect_text(paragraph, parts, top=True)
+    for element in paragraph.iterdescendants(*_PARAGRAPH_WALK):
+        tag = element.tag
+        if tag in _T:
+            parts.append(element.text or "")
+        elif tag in _TAB:
+            parts.append("\t")
+        elif tag in _BREAK:
+            parts.append("\n")
+        elif tag in _NO_BREAK_HYPHEN:
+            parts.append("-")
+        else:
+            parts = []
+            _collect_text(paragraph, parts, top=True)
+            break
     return "".join(parts)
 
 
@@ -285,32 +340,29 @@ def _collect_text(element, parts: list[str], top: bool = False) -> None:
     """w:t text in document order; tabs and breaks as \\t / \\n; paragraphs nested in text
     boxes on lines of their own. mc:Fallback repeats the mc:Choice content (a text box drawn
     twice, DrawingML and VML): read only the first."""
-    namespace, local = _local(element)
-    if namespace == _MC_NS and local == "Fallback":
+    tag = element.tag
+    if tag == _MC_FALLBACK or tag in _SKIPPED:
         return
-    if namespace in _W_NS:
-        if local == "t":
-            parts.append(element.text or "")
-            return
-        if local in ("delText", "instrText", "pPr", "rPr", "tblPr", "trPr", "tcPr", "sectPr"):
-            return
-        if local == "tab":
-            parts.append("\t")
-            return
-        if local in ("br", "cr"):
+    if tag in _T:
+        parts.append(element.text or "")
+        return
+    if tag in _TAB:
+        parts.append("\t")
+        return
+    if tag in _BREAK:
+        parts.append("\n")
+        return
+    if tag in _NO_BREAK_HYPHEN:
+        parts.append("-")
+        return
+    if tag in _P and not top and parts and not parts[-1].endswith("\n"):
+        parts.append("\n")
+    if tag in _TBL and not top:
+        if parts and not parts[-1].endswith("\n"):
             parts.append("\n")
-            return
-        if local == "noBreakHyphen":
-            parts.append("-")
-            return
-        if local == "p" and not top and parts and not parts[-1].endswith("\n"):
-            parts.append("\n")
-        if local == "tbl" and not top:
-            if parts and not parts[-1].endswith("\n"):
-                parts.append("\n")
-            parts.append("\n".join("\t".join(_dedupe(row)) for row in _table_grid(element)))
-            parts.append("\n")
-            return
+        parts.append("\n".join("\t".join(_dedupe(row)) for row in _table_grid(element)))
+        parts.append("\n")
+        return
     for child in element:
         _collect_text(child, parts)
 
@@ -324,21 +376,14 @@ def _dedupe(row) -> list[str]:
     return out
 
 
-def _children(node, name: str):
-    """`w:<name>` children, looking through wrappers such as content controls."""
+def _children(node, tags: frozenset[str]):
+    """Children with one of `tags`, looking through wrappers such as content controls."""
     for child in node:
-        if _is_w(child, name):
+        tag = child.tag
+        if tag in tags:
             yield child
-        elif any(_is_w(child, wrapper) for wrapper in _TRANSPARENT):
-            yield from _children(child, name)
-
-
-def _rows(table):
-    return _children(table, "tr")
-
-
-def _cells(row):
-    return _children(row, "tc")
+        elif tag in _TRANSPARENT:
+            yield from _children(child, tags)
 
 
 def _int_val(element, default: int) -> int:
@@ -352,30 +397,31 @@ def _table_grid(table) -> list[tuple[str, ...]]:
     """Rows of cell texts on the table's grid: a cell spanning columns (gridSpan) or rows
     (vMerge) repeats its text in every position it covers, as the Document contract says."""
     grid: list[list[str]] = []
-    for row in _rows(table):
+    for row in _children(table, _TR):
         if len(grid) >= MAX_ROWS:
             break
         cells: list[str] = []
-        properties = _child(row, "trPr")
+        properties = _child(row, _TRPR)
         before = after = 0
         if properties is not None:
             for prop in properties:
-                if _is_w(prop, "gridBefore"):
+                if prop.tag in _GRID_BEFORE:
                     before = min(max(_int_val(prop, 0), 0), MAX_SPAN)
-                elif _is_w(prop, "gridAfter"):
+                elif prop.tag in _GRID_AFTER:
                     after = min(max(_int_val(prop, 0), 0), MAX_SPAN)
         cells.extend([""] * before)
         above = grid[-1] if grid else []
-        for cell in _cells(row):
+        for cell in _children(row, _TC):
             span, vmerge, hmerge = 1, None, None
-            cell_props = _child(cell, "tcPr")
+            cell_props = _child(cell, _TCPR)
             if cell_props is not None:
                 for prop in cell_props:
-                    if _is_w(prop, "gridSpan"):
+                    tag = prop.tag
+                    if tag in _GRID_SPAN:
                         span = min(max(_int_val(prop, 1), 1), MAX_SPAN)
-                    elif _is_w(prop, "vMerge"):
+                    elif tag in _VMERGE:
                         vmerge = _w_val(prop) or "continue"
-                    elif _is_w(prop, "hMerge"):
+                    elif tag in _HMERGE:
                         hmerge = _w_val(prop) or "continue"
             column = len(cells)
             if vmerge == "continue" and column < len(above):
@@ -396,7 +442,7 @@ def _table_grid(table) -> list[tuple[str, ...]]:
 def _cell_text(cell) -> str:
     pieces: list[str] = []
     for item in _block_items(cell):
-        if _is_w(item, "p"):
+        if item.tag in _P:
             pieces.append(_paragraph_text(item))
         else:
             pieces.append("\n".join("\t".join(_dedupe(row)) for row in _table_grid(item)))

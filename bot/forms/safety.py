@@ -41,6 +41,12 @@ def check_zip(data: bytes, *, max_members: int = 2000, max_total: int = 100 * 10
     except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError, IndexError,
             struct.error, UnicodeDecodeError, NotImplementedError):
         return REASON_BAD_ZIP
+    return check_members(members, max_members=max_members, max_total=max_total, max_ratio=max_ratio)
+
+
+def check_members(members: list[zipfile.ZipInfo], *, max_members: int = 2000, max_total: int = 100 * 1024 * 1024,
+                  max_ratio: int = 200) -> str | None:
+    """`check_zip` on the directory of an archive the caller has opened already."""
     if len(members) > max_members:
         return f"文件内含条目过多（{len(members)}个），疑为恶意文件，未打开"
     total = 0

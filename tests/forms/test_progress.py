@@ -418,3 +418,22 @@ def test_never_raises_on_random_documents(paragraphs, tables):
     assert result.status in (PARSED, ERROR)
     assert set(result.values) == set(HEADER_KEYS) | set(BLANK_KEYS)
     looks_like_progress(doc)
+
+
+def test_the_whole_document_fast_path_reads_what_the_cell_by_cell_reading_reads():
+    """Intact wording takes a shortcut (one regex per item over the folded document); on every
+    form where it applies it must find exactly what the general reading finds."""
+    from bot.forms.progress import _exact_everywhere, _read_cell_by_cell, fold_document
+
+    rng = random.Random(7)
+    fast = 0
+    for n in range(120):
+        form = random_form(rng, mangle_brackets=n % 2 == 0)  # odd: every value in its brackets
+        layout = ["docx", "table", "lines"][n % 3]
+        doc = _build(form, layout)
+        exact = _exact_everywhere(fold_document(doc))
+        if exact is None:
+            continue
+        fast += 1
+        assert exact == _read_cell_by_cell(doc), (layout, form.written)
+    assert fast >= 30  # the shortcut is really taken, not only the general path tested
