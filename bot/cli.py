@@ -13,6 +13,7 @@ from typing import Callable
 
 import click
 
+from . import cli_zh
 from .campaign.roster import RosterError
 from .config import Config, ConfigError, find_config_path, load_config
 from .mail.imap import MailboxError
@@ -21,6 +22,7 @@ from .store.db import DatabaseError
 from .store.models import OUTCOME_LABELS
 
 EXPECTED = (ConfigError, RosterError, MailboxError, SmtpError, DatabaseError)
+cli_zh.install()  # --help, usage errors: click's own words in Chinese
 
 
 class Failure(click.ClickException):
@@ -74,7 +76,7 @@ def _intake(config: Config):
     return Intake.from_config(config)
 
 
-@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=cli_zh.Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", metavar="PATH", default=None, help="配置文件路径（默认 $INTAKE_CONFIG 或 ./config.toml）")
 @click.pass_context
 def main(ctx: click.Context, config: str | None) -> None:

@@ -75,3 +75,28 @@ def test_run_daemon_answers_with_idle_and_stops_on_sigterm(setup):
     rows = json.loads(run(setup, "messages", "--json").stdout)
     assert [r["outcome"] for r in rows] == ["accepted", "accepted"]
     assert all(r["kinds"] == ["weekly_report"] for r in rows)
+
+
+def _bare(*args):
+    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=ROOT, capture_output=True, text=True, timeout=60)
+
+
+def test_help_and_usage_errors_are_in_chinese():
+    top = _bare("--help")
+    assert top.returncode == 0
+    assert top.stdout.startswith("用法: intake [选项] 命令 [参数]...")
+    assert "选项:" in top.stdout and "命令:" in top.stdout and "显示本帮助并退出。" in top.stdout
+    sub = _bare("status", "--help")
+    assert sub.stdout.startswith("用法: intake status [选项]")
+    for english in ("Usage:", "Options:", "Commands:", "Show this message"):
+        assert english not in top.stdout + sub.stdout
+    bad_option = _bare("status", "--bogus")
+    assert bad_option.returncode == 2
+    assert "错误：没有这个选项：--bogus" in bad_option.stderr
+    assert "运行 'intake status --help' 查看帮助。" in bad_option.stderr
+    typo = _bare("statu")
+    assert typo.returncode == 2
+    assert "错误：没有这个命令：statu" in typo.stderr and "status" in typo.stderr
+    missing = _bare("assign")
+    assert missing.returncode == 2 and "错误：缺少参数 'MESSAGE_ID'" in missing.stderr
+    assert "Error" not in bad_option.stderr + typo.stderr + missing.stderr
