@@ -11,6 +11,7 @@ from email.utils import getaddresses
 import pytest
 from openpyxl import load_workbook
 
+from tests.fixtures.render import render_html, rendered_row
 from tests.test_samples import EXPECTED, append_samples, intake
 
 
@@ -141,3 +142,21 @@ def test_templates_read_back(june, tmp_path):
     kinds = {p.rsplit("/", 1)[-1]: read_attachment(p.rsplit("/", 1)[-1], open(p, "rb").read()).kind for p in paths}
     assert kinds == {"附件1（联络员推荐表）.docx": "liaison_form", "附件1（联络员推荐表）.xlsx": "liaison_form",
                      "附件2（进展情况统计表）.docx": "progress_table", "附件2（进展情况统计表）.xlsx": "progress_table"}
+
+
+# ---------------------------------------------------------------------------- HTML as people see it
+
+
+def test_digest_html_renders_its_tables_in_chromium(june, tmp_path):
+    before = len(june.sent)
+    intake(june, "digest", "--send", "--now", "2020-06-26T09:00:00+08:00")
+    digest = [r for r in june.sent[before:] if r.message["Subject"].startswith("【周汇总】")][0]
+    png, text = render_html(digest.message.get_body(("html",)).get_content(), tmp_path / "digest")
+    assert png.startswith(b"\x89PNG") and len(png) > 20_000  # a page of tables, not a blank one
+    assert rendered_row(text, "材料", "已报", "单位总数")  # 一、报送概况
+    assert rendered_row(text, "联络员推荐表", "3", "15")
+    # 二、各单位报送情况: one column per item, in the calendar's order
+    assert rendered_row(text, "太湖县总工会", "✗ 缺报", "逾期 6/24", "✗ 缺报", "未到期")
+    assert rendered_row(text, "望江县总工会", "✓ 按时 6/5")
+    assert rendered_row(text, "名次", "单位", "得分", "按时", "逾期", "缺报")  # 四、及时率
+    assert "\ufffd" not in text and "□" not in text  # every Chinese character has a glyph

@@ -13,6 +13,7 @@ from bot.forms.libreoffice import convert
 from bot.forms.progress_template import BLANKS
 from tests.fixtures.mails import build_mail, zip_bomb
 from tests.fixtures.office_files import expected_messages, sample_attachments
+from tests.fixtures.render import render_html, rendered_row
 from tests.test_samples import intake
 
 EXPECTED = expected_messages()
@@ -147,6 +148,16 @@ def test_clerk_wps_doc_from_her_own_address(make_setup):
     # the unit's addresses on record are told that its figures came from elsewhere
     told = setup.sent_to("yjqzgh@example.test")
     assert len(told) == 1 and "lijuan1988@qq.test" in told[0].message.get_body(("plain",)).get_content()
+    # the same acknowledgement as HTML, rendered the way her mail client draws it
+    assert ack[0].message.get_content_type() == "multipart/alternative"
+    png, text = render_html(ack[0].message.get_body(("html",)).get_content(), setup.dir / "ack-html")
+    assert png.startswith(b"\x89PNG") and len(png) > 10_000
+    assert rendered_row(text, "序号", "文件", "识别结果", "需要更正")
+    assert rendered_row(text, "1", "进展情况统计", "识别为")
+    assert rendered_row(text, "以下 2 项需更正")
+    assert "组织观看（若干）场" in text and "应为数字" in text
+    assert rendered_row(text, "材料", "截止时间", "状态")
+    assert "\ufffd" not in text
 
 
 def test_versions_duplicates_reprocess(make_setup):

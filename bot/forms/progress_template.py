@@ -215,6 +215,32 @@ ITEMS: tuple[ActivityItem, ...] = _build_items()
 BLANKS: tuple[Blank, ...] = tuple(blank for item in ITEMS for blank in item.blanks)
 BLANKS_BY_KEY: dict[str, Blank] = {blank.key: blank for blank in BLANKS}
 BLANK_KEYS: tuple[str, ...] = tuple(blank.key for blank in BLANKS)
+
+
+def _lead_ins() -> dict[str, str]:
+    """For a blank whose own words do not find it in the form — a bare unit after it
+    (`（ ）人次`) or words other blanks share (`参与（ ）人次`, four times) — the words of the
+    blank before it in the same sentence (`组织观看（ ）场，（ ）人次` -> `组织观看…`)."""
+    counts: dict[str, int] = {}
+    for blank in BLANKS:
+        counts[blank.label] = counts.get(blank.label, 0) + 1
+    lead_ins: dict[str, str] = {}
+    for item in ITEMS:
+        for previous, blank in zip(item.blanks, item.blanks[1:]):
+            before, _, after = blank.label.partition("（")
+            vague = (not before.strip() and len(after.split("）")[-1].strip()) <= 3) or counts[blank.label] > 1
+            lead = previous.label.split("（", 1)[0].split("(", 1)[0].strip()
+            if vague and lead and "……" not in blank.label:
+                lead_ins[blank.key] = lead + "…"
+    return lead_ins
+
+
+_LEAD_INS = _lead_ins()
+
+
+def blank_phrase(blank: Blank) -> str:
+    """The blank's words as a reader finds it in the form: `组织观看…（ ）人次`."""
+    return _LEAD_INS.get(blank.key, "") + blank.label
 ALL_KEYS: tuple[str, ...] = HEADER_KEYS + BLANK_KEYS
 if len(BLANKS) != 51:
     raise AssertionError(f"附件2 has 51 blanks, the template has {len(BLANKS)}")

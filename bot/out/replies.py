@@ -9,10 +9,10 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from email.message import EmailMessage
 
-from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from ..campaign.calendar import Calendar
-from ..forms.progress_template import BLANKS_BY_KEY
+from ..forms.progress_template import BLANKS_BY_KEY, blank_phrase
 from ..forms.result import (ERROR, EVIDENCE, KIND_LABELS, LIAISON_FORM, PARSED, PROGRESS_TABLE, SKIPPED,
                             FormResult)
 from ..mail.compose import header_safe, new_mail
@@ -28,9 +28,12 @@ LIAISON_LABELS = (("name", "姓名"), ("gender", "性别"), ("title", "职务"),
 
 @functools.lru_cache(maxsize=1)
 def _env() -> Environment:
-    """One environment per process: Jinja2 compiles each template once and caches it."""
+    """One environment per process: Jinja2 compiles each template once and caches it. HTML
+    templates escape everything they show (subjects, file names and unit text come from
+    outside); the plain-text ones are sent as text/plain and need no escaping."""
     return Environment(loader=FileSystemLoader(str(TEMPLATES)), undefined=StrictUndefined,
-                       keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True, autoescape=False)
+                       keep_trailing_newline=True, trim_blocks=True, lstrip_blocks=True,
+                       autoescape=select_autoescape(["html.j2"], default_for_string=False))
 
 
 def local_text(moment: datetime, cal: Calendar, with_time: bool = True) -> str:
@@ -75,7 +78,7 @@ def _where(p) -> str:
     blank = BLANKS_BY_KEY.get(p.key)
     if blank is None:
         return p.label
-    shown = re.sub(r"[（(]\s*[）)]", lambda m: m.group(0)[0] + p.written + m.group(0)[-1], blank.label, count=1)
+    shown = re.sub(r"[（(]\s*[）)]", lambda m: m.group(0)[0] + p.written + m.group(0)[-1], blank_phrase(blank), count=1)
     return f"第{blank.number}项 {shown}"
 
 
@@ -149,12 +152,18 @@ def render_acknowledgement(ack: Acknowledgement) -> str:
     return _env().get_template("ack.txt.j2").render(ack=ack)
 
 
+def render_acknowledgement_html(ack: Acknowledgement) -> str:
+    """The same acknowledgement with its files and what is owed as tables (the HTML part)."""
+    return _env().get_template("ack.html.j2").render(ack=ack)
+
+
 def compose_acknowledgement(ack: Acknowledgement, *, sender: str, to: str, now: datetime) -> EmailMessage:
     subject = "回复：" + (header_safe(ack.original_subject) or "（无主题）")
     refs = " ".join(x for x in ((ack.references or "").split()[-10:] + [ack.message_id or ""]) if x) or None
     msg = new_mail(sender=sender, to=[to], subject=subject, auto_submitted="auto-replied", now=now,
                    in_reply_to=ack.message_id, references=refs)
     msg.set_content(render_acknowledgement(ack), charset="utf-8")
+    msg.add_alternative(render_acknowledgement_html(ack), subtype="html", charset="utf-8")
     return msg
 
 
