@@ -50,6 +50,14 @@ def _calendar() -> Calendar:
     return Calendar(load_config(CONFIG).campaign)
 
 
+FORMS = _FORMS  # activity forms a clerk writes into 附件2's text blanks (the server benchmarks too)
+
+
+def make_roster(units: int) -> Roster:
+    """A generated roster of `units` units, one address each (shared with the server benchmarks)."""
+    return _roster(Scale(units=units), random.Random(Scale.seed))
+
+
 def _person(rng: random.Random) -> str:
     return rng.choice(_SURNAMES) + "".join(rng.choice(_GIVEN) for _ in range(rng.randint(1, 2)))
 

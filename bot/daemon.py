@@ -34,6 +34,26 @@ class CycleResult:
 def fetch_and_process(intake: pipeline.Intake, mailbox: Mailbox, should_stop=lambda: False) -> CycleResult:
     """One pass over the mailbox: everything new is kept, then processed, then moved."""
     result = CycleResult()
+    handled = keep_new(intake, mailbox, result, should_stop)
+    for pk in pipeline.pending_ids(intake):
+        if should_stop():
+            break
+        outcome = pipeline.process(intake, pk)
+        result.outcomes[outcome] = result.outcomes.get(outcome, 0) + 1
+        _log_outcome(intake, pk)
+    if intake.config.mailbox.processed_folder and handled:
+        try:
+            mailbox.move_processed(_processed_uids(intake, mailbox, handled))
+        except MailboxError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the mail is kept and processed; moving can wait
+            log.warning("无法把已处理邮件移到 %s：%s", intake.config.mailbox.processed_folder, exc)
+    return result
+
+
+def keep_new(intake: pipeline.Intake, mailbox: Mailbox, result: CycleResult, should_stop=lambda: False) -> list[int]:
+    """The cycle's first step: every mail above the UID watermark kept on disk and recorded
+    (pending), counted in `result`; returns the UIDs handled."""
     folder = intake.config.mailbox.folder
     with intake.db.session() as s:
         state = s.get(MailboxState, folder)
@@ -50,20 +70,7 @@ def fetch_and_process(intake: pipeline.Intake, mailbox: Mailbox, should_stop=lam
         if pipeline.ingest(intake, fetched) is not None:
             result.new += 1
         handled.append(fetched.uid)
-    for pk in pipeline.pending_ids(intake):
-        if should_stop():
-            break
-        outcome = pipeline.process(intake, pk)
-        result.outcomes[outcome] = result.outcomes.get(outcome, 0) + 1
-        _log_outcome(intake, pk)
-    if intake.config.mailbox.processed_folder and handled:
-        try:
-            mailbox.move_processed(_processed_uids(intake, mailbox, handled))
-        except MailboxError:
-            raise
-        except Exception as exc:  # noqa: BLE001 - the mail is kept and processed; moving can wait
-            log.warning("无法把已处理邮件移到 %s：%s", intake.config.mailbox.processed_folder, exc)
-    return result
+    return handled
 
 
 def _processed_uids(intake: pipeline.Intake, mailbox: Mailbox, uids: list[int]) -> list[int]:

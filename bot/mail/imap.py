@@ -69,6 +69,7 @@ class Mailbox:
         self.client: IMAPClient | None = None
         self.uidvalidity: int = 0
         self.capabilities: set[str] = set()
+        self._exists: int | None = None  # the folder's message count as last announced; None: unknown
 
     # -- connection -------------------------------------------------------------------------
     def connect(self) -> None:
@@ -79,6 +80,10 @@ class Mailbox:
         except Exception as exc:  # noqa: BLE001 - mapped to one line
             raise MailboxError(describe_connect_error(exc, "IMAP", cfg.host, cfg.port)) from None
         client.normalise_times = False
+        # IMAPClient raises imaplib's debug level, at which imaplib formats repr() of every
+        # literal it receives — a copy of each whole mail, three times its size — for a log
+        # line nobody reads.
+        client._imap.debug = 0
         try:
             if cfg.security == "starttls":
                 client.starttls(self.ssl_context or ssl.create_default_context())
@@ -99,6 +104,7 @@ class Mailbox:
         self.client = client
         self.capabilities = caps
         self.uidvalidity = int(info[b"UIDVALIDITY"])
+        self._exists = int(info.get(b"EXISTS", 0))
 
     def close(self) -> None:
         if self.client is not None:
@@ -147,6 +153,7 @@ class Mailbox:
         if not target or not uids:
             return
         assert self.client is not None
+        self._exists = None  # we change the count ourselves; the next EXISTS is news once
         if not self.client.folder_exists(target):
             self.client.create_folder(target)
         if "MOVE" in self.capabilities:
@@ -165,18 +172,56 @@ class Mailbox:
         """Wait in IDLE up to `seconds`; True when the server announced something. Checks
         `should_stop` every second so that SIGTERM ends the daemon promptly."""
         assert self.client is not None
+        # Mail that arrived while we were busy (processing, sending) is announced by the server
+        # at the next command: a NOOP first catches it without waiting for the IDLE timeout.
+        _, responses = self.client.noop()
+        if self._count_changed(responses):
+            return True
         self.client.idle()
         deadline = time.monotonic() + seconds
         try:
+            if self._buffered():
+                return True
             while not should_stop():
                 left = deadline - time.monotonic()
                 if left <= 0:
                     return False
-                if self.client.idle_check(timeout=min(1.0, left)):
+                responses = self.client.idle_check(timeout=min(1.0, left))
+                if responses:
+                    self._count_changed(responses)
                     return True
             return False
         finally:
-            self.client.idle_done()
+            _, responses = self.client.idle_done()
+            self._count_changed(responses)  # what came with the end of IDLE is known now
+
+    def _count_changed(self, responses) -> bool:
+        """Whether an untagged `* n EXISTS` (imapclient: (n, b"EXISTS")) gives a message count
+        other than the last one seen; remembers it. Only a change counts, so a server that
+        repeats EXISTS on every NOOP cannot keep the daemon cycling."""
+        changed = False
+        for r in responses:
+            if isinstance(r, tuple) and len(r) >= 2 and r[1] == b"EXISTS" and r[0] != self._exists:
+                self._exists, changed = r[0], True
+        return changed
+
+    def _buffered(self) -> bool:
+        """Whether bytes already wait in imaplib's buffered reader. A notification the server
+        sends in the same packet as IDLE's continuation line is read into that buffer together
+        with it, where `idle_check`'s poll of the socket never sees it; any data in IDLE means
+        the server has something to say."""
+        reader = getattr(self.client._imap, "file", None)
+        if reader is None or not hasattr(reader, "peek"):
+            return False
+        sock = self.client.socket()
+        timeout = sock.gettimeout()
+        sock.setblocking(False)
+        try:
+            return bool(reader.peek(1))
+        except OSError:  # nothing to read without blocking
+            return False
+        finally:
+            sock.settimeout(timeout)
 
     def noop(self) -> None:
         assert self.client is not None

@@ -63,6 +63,16 @@ def test_idle_wakes_on_new_mail(setup):
         assert mb.new_uids(0) == [1]
 
 
+def test_mail_that_arrived_while_busy_wakes_the_next_idle(setup):
+    """Mail appended while the daemon was processing (connected, not in IDLE) is announced with
+    the reply that opens IDLE; it must end the wait, not sit until the IDLE timeout."""
+    with Mailbox(setup.config().mailbox) as mb:
+        setup.append(raw(1))
+        assert mb.idle_wait(30) is True
+        assert mb.new_uids(0) == [1]
+        assert mb.idle_wait(1) is False  # the same mail is news only once
+
+
 def test_idle_stops_when_asked(setup):
     with Mailbox(setup.config().mailbox) as mb:
         assert mb.idle_wait(30, should_stop=lambda: True) is False
