@@ -212,7 +212,14 @@ def _parse_part(archive: zipfile.ZipFile, name: str):
     other members (styles, themes, stylesWithEffects: ten times document.xml) are never opened."""
     from lxml import etree
 
-    root = etree.fromstring(archive.read(name), _xml_parser())
+    try:
+        root = etree.fromstring(archive.read(name), _xml_parser())
+    except etree.XMLSyntaxError:
+        # libxml2 itself stops an entity expansion (billion laughs) with a syntax error: name
+        # the attack rather than calling the file damaged
+        if _declares_dtd(archive, archive.getinfo(name)):
+            raise UnreadableFile(REASON_XML_ENTITY) from None
+        raise
     docinfo = root.getroottree().docinfo
     if docinfo.doctype or docinfo.internalDTD is not None:
         raise UnreadableFile(REASON_XML_ENTITY)

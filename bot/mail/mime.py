@@ -7,14 +7,22 @@ access and has raised on malformed headers (IndexError/ValueError in its header 
 and it replaces raw 8-bit header bytes by U+FFFD. compat32 keeps every header as the raw
 string (8-bit bytes as surrogateescapes, reachable through `raw_items()`), and all
 decoding is done by `bot.mail.headers`, which recovers GBK/UTF-8 from those bytes.
+
+Memory: the stdlib parser holds a mail about five times over (the decoded text, its lines,
+each payload joined, the base64 text split again to decode it), so a 40 MB mail cost 270 MB.
+Long runs of base64 lines (what every large attachment is) are therefore cut out before the
+stdlib sees the mail and decoded straight from the raw bytes (`_Bodies`); a mail over
+`max_bytes` is not parsed beyond its headers at all.
 """
 from __future__ import annotations
 
+import binascii
 import email.utils
 import html
 import io
 import mimetypes
 import re
+import secrets
 import struct
 import unicodedata
 import zipfile
@@ -49,13 +57,19 @@ _REPORT_TYPES = frozenset({
 })
 _EMBEDDED_TYPES = frozenset({"message/rfc822", "message/global"})
 _TNEF_TYPES = frozenset({"application/ms-tnef", "application/vnd.ms-tnef"})
+# Twice the default attachment cap (25 MB): one such file base64-encoded is 34 MB. Public
+# mail services (126.com, QQ Mail) refuse mail above 50 MB and send bigger files as links.
+MAX_MAIL_BYTES = 50 * 1024 * 1024
+# How much of an over-size mail is read to find its headers.
+_HEAD_BYTES = 256 * 1024
 
 
 def parse_mail(raw: bytes, *, max_parts: int = 2000, max_depth: int = 10,
                max_zip_members: int = 200, max_zip_total: int = 200 * 1024 * 1024,
-               max_zip_ratio: int = 200) -> ParsedMail:
-    """Everything the pipeline reads from one mail. See the module docstring."""
-    limits = _Limits(max_parts, max_depth, max_zip_members, max_zip_total, max_zip_ratio)
+               max_zip_ratio: int = 200, max_bytes: int = MAX_MAIL_BYTES) -> ParsedMail:
+    """Everything the pipeline reads from one mail. See the module docstring. A mail over
+    `max_bytes` yields its headers and one problem, no body and no files."""
+    limits = _Limits(max_parts, max_depth, max_zip_members, max_zip_total, max_zip_ratio, max_bytes)
     try:
         return _parse(raw, limits)
     except Exception as exc:  # the last guard: a bug must not stop the intake
@@ -72,12 +86,93 @@ class _Limits:
     max_zip_members: int
     max_zip_total: int
     max_zip_ratio: int
+    max_bytes: int = MAX_MAIL_BYTES
+
+
+# A run of base64 lines at least this long is decoded from the raw bytes, not by the stdlib.
+_BIG_RUN = 256 * 1024
+# Possessive: a backtracking repeat keeps state per line, twice the run's size in memory.
+_BASE64_RUN = re.compile(rb"(?m)^(?:[A-Za-z0-9+/=]++\r?\n)++")
+
+
+class _Bodies:
+    """Long base64 runs cut out of a raw mail, each replaced by one marker line.
+
+    A run of lines made only of base64 characters never holds a header (no colon), a
+    boundary (those start with "--") or a blank line, so it lies inside one body and the
+    parser's view of the structure is unchanged; the marker (a per-parse random nonce and
+    the run's index) is only ever seen inside that body's payload, and `decode` puts the
+    run back: straight from the raw bytes for well-formed base64, through the stdlib for
+    anything else so that its lenient decoding stays the same.
+    """
+
+    def __init__(self) -> None:
+        self.nonce = "bigbody" + secrets.token_hex(8)
+        self.marker = re.compile(re.escape(self.nonce) + r"(\d+)")
+        self.runs: list[tuple[bytes, int, int]] = []
+
+    def cut(self, raw: bytes) -> bytes:
+        if len(raw) < _BIG_RUN:
+            return raw
+        view = memoryview(raw)
+        pieces: list = []
+        pos = 0
+        for match in _BASE64_RUN.finditer(raw):
+            start, end = match.span()
+            if end - start < _BIG_RUN:
+                continue
+            # The run's last line break stays: the parser strips it or keeps it as before.
+            end -= 2 if raw[end - 2:end] == b"\r\n" else 1
+            pieces.append(view[pos:start])
+            pieces.append(f"{self.nonce}{len(self.runs)}".encode("ascii"))
+            self.runs.append((raw, start, end))
+            pos = end
+        if not pieces:
+            return raw
+        pieces.append(view[pos:])
+        return b"".join(pieces)
+
+    def holds(self, payload) -> bool:
+        return bool(self.runs) and isinstance(payload, str) and self.nonce in payload
+
+    def decode(self, payload: str, cte: str) -> bytes:
+        """The decoded bytes of a payload that holds markers; `cte` is the part's
+        Content-Transfer-Encoding as written (the stdlib compares it unstripped)."""
+        pieces = self.marker.split(payload)
+        texts, indexes = pieces[0::2], [int(i) for i in pieces[1::2]]
+        if cte.lower() == "base64" and len(indexes) == 1 and not "".join(texts).strip():
+            raw, start, end = self.runs[indexes[0]]
+            if _plain_base64(raw, start, end):
+                return binascii.a2b_base64(memoryview(raw)[start:end])
+        rebuilt = bytearray(texts[0].encode("ascii", "surrogateescape"))
+        for index, text in zip(indexes, texts[1:]):
+            raw, start, end = self.runs[index]
+            rebuilt += memoryview(raw)[start:end]
+            rebuilt += text.encode("ascii", "surrogateescape")
+        holder = Message()
+        if cte:
+            holder["Content-Transfer-Encoding"] = cte
+        holder.set_payload(rebuilt.decode("ascii", "surrogateescape"))
+        data = holder.get_payload(decode=True)
+        return data if isinstance(data, bytes) else b""
+
+
+def _plain_base64(raw: bytes, start: int, end: int) -> bool:
+    """True when raw[start:end] is base64 that binascii and the stdlib decode alike: whole
+    quads, padding only at the very end."""
+    breaks = raw.count(b"\n", start, end) + raw.count(b"\r", start, end)
+    if (end - start - breaks) % 4:
+        return False
+    pad = raw.find(b"=", start, end)
+    return pad < 0 or (end - pad <= 8 and not raw[pad:end].strip(b"=\r\n")
+                       and raw[pad:end].count(b"=") <= 2)
 
 
 @dataclass
 class _State:
     limits: _Limits
     zip_budget: int
+    bodies: _Bodies = field(default_factory=_Bodies)
     attachments: list[Attachment] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
     parts: int = 0
@@ -95,17 +190,23 @@ def _parse(raw: bytes, limits: _Limits) -> ParsedMail:
     raw = bytes(raw)
     state = _State(limits, zip_budget=limits.max_zip_total)
     walk = True
-    try:
-        msg = BytesParser(policy=compat32).parsebytes(raw)
-    except RecursionError:
-        # The feed parser recurses once per nesting level; ~1000 levels exhaust the stack.
-        msg = BytesParser(policy=compat32).parsebytes(raw, headersonly=True)
+    if len(raw) > limits.max_bytes:
+        msg = _parse_head(raw)
         walk = False
-        state.problem("邮件结构嵌套过深，正文和附件未能读取")
-    except Exception:
-        msg = BytesParser(policy=compat32).parsebytes(raw, headersonly=True)
-        walk = False
-        state.problem("邮件结构无法解析，正文和附件未能读取")
+        state.problem(f"邮件过大（约{len(raw) / 1024 / 1024:.0f}MB，超过{limits.max_bytes / 1024 / 1024:g}MB的处理上限），"
+                      "正文和附件未读取，请压缩附件或分几封邮件发送")
+    else:
+        try:
+            msg = BytesParser(policy=compat32).parsebytes(state.bodies.cut(raw))
+        except RecursionError:
+            # The feed parser recurses once per nesting level; ~1000 levels exhaust the stack.
+            msg = _parse_head(raw)
+            walk = False
+            state.problem("邮件结构嵌套过深，正文和附件未能读取")
+        except Exception:
+            msg = _parse_head(raw)
+            walk = False
+            state.problem("邮件结构无法解析，正文和附件未能读取")
 
     raw_headers = _raw_headers(msg)
     headers = tuple((recover_8bit(name).strip().lower(), decode_header(value))
@@ -130,6 +231,17 @@ def _parse(raw: bytes, limits: _Limits) -> ParsedMail:
         content_type=content_type,
         problems=tuple(state.problems),
     )
+
+
+def _parse_head(raw: bytes) -> Message:
+    """The header block alone, read from at most the first `_HEAD_BYTES` of the mail."""
+    head = raw[:_HEAD_BYTES]
+    for separator in (b"\r\n\r\n", b"\n\n"):
+        end = head.find(separator)
+        if end >= 0:
+            head = head[:end + len(separator)]
+            break
+    return BytesParser(policy=compat32).parsebytes(head, headersonly=True)
 
 
 # ---------------------------------------------------------------- headers
@@ -261,7 +373,7 @@ def _visit(part: Message, level: int, origin: tuple[str, ...], state: _State,
         children = [p for p in part.get_payload() if isinstance(p, Message)]
         if ctype in _EMBEDDED_TYPES or (ctype.startswith("message/") and ctype not in _REPORT_TYPES):
             for embedded in children[:1]:
-                embedded = _reparse_encoded(part, embedded)
+                embedded = _reparse_encoded(part, embedded, state)
                 label = name or fold_whitespace(decode_header(_raw_header(embedded, "subject") or ""))
                 label = clean_filename(label or "转发的邮件")
                 messages.append((embedded, level + 1, origin + (label,), label))
@@ -272,9 +384,7 @@ def _visit(part: Message, level: int, origin: tuple[str, ...], state: _State,
         return
     if ctype in _REPORT_TYPES and not name:
         return
-    data = part.get_payload(decode=True)
-    if not isinstance(data, bytes):
-        data = b""
+    data = _payload_bytes(part, state)
     if ctype in ("text/plain", "text/html") and not name and disposition != "attachment":
         text = _text_of(data, params.get("charset"), ctype == "text/html")
         (htmls if ctype == "text/html" else plain).append(text)
@@ -289,22 +399,40 @@ def _visit(part: Message, level: int, origin: tuple[str, ...], state: _State,
     _add_file(state, name, ctype, data, origin, inline, 0)
 
 
-def _reparse_encoded(part: Message, embedded: Message) -> Message:
+def _raw_payload(part: Message):
+    """The payload as the parser stored it: for a leaf, ASCII with 8-bit bytes as surrogate
+    escapes. get_payload() would replace those (by U+FFFD) and lose the original bytes."""
+    return part._payload  # noqa: SLF001 - compat32 has no public accessor for it
+
+
+def _payload_bytes(part: Message, state: _State) -> bytes:
+    """A leaf part's decoded body (a run cut out by `_Bodies` put back)."""
+    payload = _raw_payload(part)
+    if state.bodies.holds(payload):
+        return state.bodies.decode(payload, str(part.get("content-transfer-encoding", "")))
+    data = part.get_payload(decode=True)
+    return data if isinstance(data, bytes) else b""
+
+
+def _reparse_encoded(part: Message, embedded: Message, state: _State) -> Message:
     """message/rfc822 sent base64- or QP-encoded (not allowed, but some clients do):
     the feed parser then saw the encoded text as a headerless message; decode and parse."""
     cte = (_raw_header(part, "content-transfer-encoding") or "").strip().lower()
     if cte not in ("base64", "quoted-printable") or _raw_headers(embedded):
         return embedded
-    payload = embedded.get_payload()
+    payload = _raw_payload(embedded)
     if not isinstance(payload, str):
         return embedded
-    holder = Message()
-    holder["Content-Transfer-Encoding"] = cte
-    holder.set_payload(payload)
-    data = holder.get_payload(decode=True)
+    if state.bodies.holds(payload):
+        data = state.bodies.decode(payload, cte)
+    else:
+        holder = Message()
+        holder["Content-Transfer-Encoding"] = cte
+        holder.set_payload(payload)
+        data = holder.get_payload(decode=True)
     if not isinstance(data, bytes) or not data:
         return embedded
-    return BytesParser(policy=compat32).parsebytes(data)
+    return BytesParser(policy=compat32).parsebytes(state.bodies.cut(data))
 
 
 def _choose_body(plain: list[str], htmls: list[str]) -> str:
