@@ -21,7 +21,9 @@ from .mail.outbox import SmtpError
 from .store.db import DatabaseError
 from .store.models import OUTCOME_LABELS
 
-EXPECTED = (ConfigError, RosterError, MailboxError, SmtpError, DatabaseError)
+from .mail.archive import StorageError
+
+EXPECTED = (ConfigError, RosterError, MailboxError, SmtpError, DatabaseError, StorageError)
 cli_zh.install()  # --help, usage errors: click's own words in Chinese
 
 
@@ -51,21 +53,29 @@ def config_option(f: Callable) -> Callable:
 
 
 def command(verbose: bool = False):
-    """Wrap a subcommand: load the config, turn expected failures into one line."""
+    """Wrap a subcommand: load the config, turn expected failures into one line. Whatever it
+    prints — log lines, the failure line — has the configured passwords redacted."""
     def deco(f: Callable) -> Callable:
         @config_option
         @click.pass_context
         @functools.wraps(f)
         def wrapper(ctx: click.Context, config_after: str | None, **kwargs):
+            from .logsetup import config_secrets, readable_by_others, redact, redact_handlers
+
             _setup_logging(verbose)
             path = find_config_path(config_after or ctx.obj.get("config"))
+            secrets: list[str] = []
             try:
                 config = load_config(path)
+                secrets = config_secrets(config)
+                redact_handlers(secrets)
                 if verbose:
+                    if readable_by_others(config.path):
+                        click.echo(f"提示：配置文件 {config.path} 可被其他用户读取，建议 chmod 600", err=True)
                     _log_to_file(config)
                 return f(config, **kwargs)
             except EXPECTED as exc:
-                raise Failure(str(exc)) from None
+                raise Failure(redact(str(exc), secrets)) from None
         return wrapper
     return deco
 
@@ -371,10 +381,12 @@ def roster_import(config: Config, source: str) -> None:
 @command()
 def check(config: Config) -> None:
     from .admin import run_checks
+    from .logsetup import config_secrets, redact
 
     ok = True
+    secrets = config_secrets(config)
     for good, line in run_checks(config):
-        click.echo({True: "✓ ", None: "! ", False: "✗ "}[good] + line)
+        click.echo({True: "✓ ", None: "! ", False: "✗ "}[good] + redact(line, secrets))
         ok = ok and good is not False
     if not ok:
         sys.exit(1)

@@ -5,6 +5,7 @@ between steps) and restarted at any point.
 """
 from __future__ import annotations
 
+import errno
 import imaplib
 import logging
 import signal
@@ -16,6 +17,7 @@ from imapclient.exceptions import IMAPClientError
 from sqlalchemy import select
 
 from . import pipeline
+from .mail.archive import StorageError
 from .mail.imap import Mailbox, MailboxError
 from .mail.outbox import DrainResult, Outbox
 from .store.models import PENDING, MailboxState, MailLocation, Message
@@ -67,10 +69,26 @@ def keep_new(intake: pipeline.Intake, mailbox: Mailbox, result: CycleResult, sho
         if should_stop():
             break
         result.fetched += 1
-        if pipeline.ingest(intake, fetched) is not None:
+        try:
+            kept = pipeline.ingest(intake, fetched)
+        except OSError as exc:
+            # Disk full, storage unwritable: the mail was not kept and the UID watermark did
+            # not move, so it stays on the server and the next cycle takes it again.
+            raise StorageError(f"无法保存邮件（{intake.config.storage_dir}：{_os_reason(exc)}），"
+                               "邮件仍在服务器上，稍后重取") from None
+        if kept is not None:
             result.new += 1
         handled.append(fetched.uid)
     return handled
+
+
+_OS_REASONS = {errno.ENOSPC: "磁盘空间不足", errno.EDQUOT: "超出磁盘配额", errno.EACCES: "没有写入权限",
+               errno.EPERM: "没有写入权限", errno.EROFS: "文件系统只读", errno.EIO: "磁盘读写错误",
+               errno.EFBIG: "文件超过系统允许的大小"}
+
+
+def _os_reason(exc: OSError) -> str:
+    return _OS_REASONS.get(exc.errno, exc.strerror or type(exc).__name__)
 
 
 def _processed_uids(intake: pipeline.Intake, mailbox: Mailbox, uids: list[int]) -> list[int]:
@@ -89,14 +107,22 @@ def _log_outcome(intake: pipeline.Intake, pk: int) -> None:
                  f"（{m.unit}）" if m.unit else "", f"：{m.reason}" if m.reason else "")
 
 
+def _sweep(intake: pipeline.Intake) -> None:
+    """Half-written files of a predecessor killed mid-write go before this process writes."""
+    removed = intake.archive.sweep_temp()
+    if removed:
+        log.info("已清理上次中断时留下的 %d 个临时文件", removed)
+
+
 def poll_once(intake: pipeline.Intake) -> CycleResult:
     """`intake poll`: one cycle, then the outbox is drained (also when the mailbox failed).
     Raises MailboxError (one line) for any IMAP trouble, including a connection dropped mid-way."""
     outbox = Outbox(intake.db, intake.config.smtp)
+    _sweep(intake)
     try:
         with Mailbox(intake.config.mailbox) as mailbox:
             result = fetch_and_process(intake, mailbox)
-    except MailboxError:
+    except (MailboxError, StorageError):
         outbox.drain()
         raise
     except (IMAPClientError, OSError, imaplib.IMAP4.error) as exc:
@@ -164,6 +190,7 @@ def run_forever(intake: pipeline.Intake, stop: StopFlag, *, on_cycle=None) -> No
     connection or an unreachable server is retried with backoff, never fatal."""
     cfg = intake.config.mailbox
     outbox = Outbox(intake.db, intake.config.smtp)
+    _sweep(intake)
     failures = 0
     while not stop():
         mailbox = Mailbox(cfg)
@@ -185,7 +212,7 @@ def run_forever(intake: pipeline.Intake, stop: StopFlag, *, on_cycle=None) -> No
                 else:
                     stop.sleep(cfg.poll_seconds)
                     mailbox.noop()
-        except MailboxError as exc:
+        except (MailboxError, StorageError) as exc:
             failures += 1
             log.error("%s", exc)
         except Exception as exc:  # noqa: BLE001 - a broken connection (idle_check, socket) is retried

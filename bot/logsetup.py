@@ -23,13 +23,25 @@ REDACTED = "******"
 QUIET_LOGGERS = ("apscheduler",)
 
 
+def _ordered(secrets: Iterable[str]) -> list[str]:
+    # Longest first, so that a secret containing another is replaced whole; very short values
+    # would blank out ordinary words.
+    return sorted({s for s in secrets if s and len(s) >= 3}, key=len, reverse=True)
+
+
+def redact(text: str, secrets: Iterable[str]) -> str:
+    """`text` with every secret replaced by ******."""
+    for secret in _ordered(secrets):
+        text = text.replace(secret, REDACTED)
+    return text
+
+
 class RedactSecrets(logging.Filter):
     """Replaces each secret in a record's final text with ******."""
 
     def __init__(self, secrets: Iterable[str]):
         super().__init__()
-        # Longest first, so that a secret containing another is replaced whole.
-        self.secrets = sorted({s for s in secrets if s and len(s) >= 3}, key=len, reverse=True)
+        self.secrets = _ordered(secrets)
 
     def filter(self, record: logging.LogRecord) -> bool:
         if not self.secrets:
@@ -46,12 +58,45 @@ class RedactSecrets(logging.Filter):
 
 
 def config_secrets(config) -> list[str]:
-    """The passwords the config names (their values, read from the environment)."""
+    """The passwords the config names: their values, read from the environment, and the one a
+    database URL may carry (postgresql://user:PASSWORD@host/db)."""
     out = []
     for server in (config.mailbox, config.smtp):
         if server.password_env and os.environ.get(server.password_env):
             out.append(os.environ[server.password_env])
+    try:
+        from sqlalchemy.engine import make_url
+
+        password = make_url(config.database_url).password
+    except Exception:  # noqa: BLE001 - a malformed URL carries no parseable password
+        password = _url_password(config.database_url)
+    if password:
+        out.append(str(password))
     return out
+
+
+def _url_password(url: str) -> str | None:
+    """user:PASSWORD@ from a URL SQLAlchemy could not parse."""
+    rest = url.partition("://")[2]
+    credentials, at, _ = rest.rpartition("@")
+    return credentials.partition(":")[2] or None if at else None
+
+
+def redact_handlers(secrets: Iterable[str], logger: logging.Logger | None = None) -> None:
+    """Redact `secrets` on every handler already attached to `logger` (the stderr one)."""
+    logger = logger or logging.getLogger()
+    redact_filter = RedactSecrets(secrets)
+    for handler in logger.handlers:
+        handler.addFilter(redact_filter)
+
+
+def readable_by_others(path: Path) -> bool:
+    import stat
+
+    try:
+        return bool(Path(path).stat().st_mode & (stat.S_IRGRP | stat.S_IROTH))
+    except OSError:
+        return False
 
 
 def add_file_log(directory: Path, *, secrets: Iterable[str] = (), logger: logging.Logger | None = None,

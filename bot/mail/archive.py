@@ -12,6 +12,10 @@ import os
 from pathlib import Path
 
 
+class StorageError(Exception):
+    """A mail could not be written to the mail store; the message is one Chinese line."""
+
+
 def sha256(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
@@ -44,15 +48,32 @@ class Archive:
         return self.file_path(digest).read_bytes()
 
     def sweep_temp(self) -> int:
-        """Remove temporary files left by a crash mid-write; return how many."""
+        """Remove temporary files left by a process killed mid-write; return how many. A file
+        whose writer is still alive (another daemon on the same store) is left alone: its name
+        ends with the writer's pid."""
         count = 0
         for folder in ("mail", "files"):
             base = self.root / folder
             if base.exists():
                 for tmp in base.glob("*/.tmp-*"):
+                    if _writer_alive(tmp):
+                        continue
                     tmp.unlink(missing_ok=True)
                     count += 1
         return count
+
+
+def _writer_alive(tmp: Path) -> bool:
+    pid = tmp.name.rpartition("-")[2]
+    if not pid.isdigit() or int(pid) == os.getpid():
+        return False
+    try:
+        os.kill(int(pid), 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:  # alive, someone else's
+        return True
+    return True
 
 
 def _write_once(path: Path, data: bytes) -> None:

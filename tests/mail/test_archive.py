@@ -1,3 +1,4 @@
+import os
 import hashlib
 
 from bot.mail.archive import Archive
@@ -24,7 +25,14 @@ def test_file_paths_never_come_from_names(tmp_path):
 def test_sweep_temp_removes_crash_leftovers(tmp_path):
     archive = Archive(tmp_path)
     digest = archive.keep_mail(b"x")
-    leftover = archive.raw_path(digest).parent / ".tmp-abc-123"
+    import subprocess
+    import sys
+
+    dead = subprocess.run([sys.executable, "-c", "import os; print(os.getpid())"], capture_output=True,
+                          text=True).stdout.strip()  # a pid that has exited
+    leftover = archive.raw_path(digest).parent / f".tmp-abc-{dead}"
     leftover.write_bytes(b"partial")
+    writing = archive.raw_path(digest).parent / f".tmp-def-{os.getppid()}"  # a live writer's
+    writing.write_bytes(b"in progress")
     assert archive.sweep_temp() == 1
-    assert not leftover.exists()
+    assert not leftover.exists() and writing.exists()
