@@ -7,6 +7,7 @@ import stat
 from sqlalchemy import select
 
 from . import pipeline
+from .progress import NoProgress, Progress
 from .campaign.roster import Roster, RosterError
 from .config import Config, ConfigError
 from .mail.imap import Mailbox, MailboxError
@@ -41,16 +42,20 @@ def assign_message(intake: pipeline.Intake, ref: str, unit_text: str) -> str:
     return f"邮件 #{pk} 已指定给 {unit.name}，处理结果：{OUTCOME_LABELS.get(outcome, outcome)}；发出回复 {sent.sent} 封"
 
 
-def reprocess_messages(intake: pipeline.Intake, ref: str | None) -> str:
+def reprocess_messages(intake: pipeline.Intake, ref: str | None, progress: Progress | None = None) -> str:
     if ref is None:
         with intake.db.session() as s:
             ids = list(s.scalars(select(Message.id).order_by(Message.id)))
     else:
         ids = [_find_message(intake, ref)]
+    progress = progress or NoProgress()
+    progress.stage("重新解析已保存的邮件", len(ids))
     counts: dict[str, int] = {}
     for pk in ids:
         outcome = pipeline.process(intake, pk)
         counts[outcome] = counts.get(outcome, 0) + 1
+        progress.advance()
+    progress.close()
     Outbox(intake.db, intake.config.smtp).drain()
     if not ids:
         return "没有已保存的邮件"

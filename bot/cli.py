@@ -34,9 +34,19 @@ class Failure(click.ClickException):
         click.echo(f"错误：{self.message}", err=True)
 
 
+class _StderrHandler(logging.StreamHandler):
+    """Writes to whatever sys.stderr is at the moment, so that log lines go above a progress
+    bar (rich redirects sys.stderr while one is shown) instead of through it."""
+
+    def emit(self, record: logging.LogRecord) -> None:
+        self.stream = sys.stderr
+        super().emit(record)
+
+
 def _setup_logging(verbose: bool) -> None:
-    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(message)s", datefmt="%Y-%m-%d %H:%M:%S")
+    handler = _StderrHandler()
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%Y-%m-%d %H:%M:%S"))
+    logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, handlers=[handler])
 
 
 def _log_to_file(config: Config) -> None:
@@ -99,8 +109,13 @@ def main(ctx: click.Context, config: str | None) -> None:
 @command(verbose=True)
 def poll(config: Config) -> None:
     from .daemon import poll_once
+    from .progress import for_terminal
 
-    result = poll_once(_intake(config))
+    progress = for_terminal()
+    try:
+        result = poll_once(_intake(config), progress)
+    finally:
+        progress.close()
     parts = "，".join(f"{OUTCOME_LABELS.get(k, k)} {v}" for k, v in sorted(result.outcomes.items()))
     click.echo(f"收取 {result.fetched} 封，新邮件 {result.new} 封{('（' + parts + '）') if parts else ''}；"
                f"发出 {result.sent.sent} 封，待重试 {result.sent.deferred} 封，失败 {result.sent.failed} 封")
@@ -167,7 +182,13 @@ def reprocess(config: Config, message_id: str | None, all_: bool) -> None:
 
     if bool(message_id) == all_:
         raise click.UsageError("请给出一个邮件编号，或使用 --all")
-    click.echo(reprocess_messages(_intake(config), None if all_ else message_id))
+    from .progress import for_terminal
+
+    progress = for_terminal()
+    try:
+        click.echo(reprocess_messages(_intake(config), None if all_ else message_id, progress))
+    finally:
+        progress.close()
 
 
 def _now(config: Config, text: str | None):

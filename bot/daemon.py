@@ -20,6 +20,7 @@ from . import pipeline
 from .mail.archive import StorageError
 from .mail.imap import Mailbox, MailboxError
 from .mail.outbox import DrainResult, Outbox
+from .progress import NoProgress, Progress
 from .store.models import PENDING, MailboxState, MailLocation, Message
 
 log = logging.getLogger(__name__)
@@ -33,16 +34,21 @@ class CycleResult:
     sent: DrainResult = field(default_factory=DrainResult)
 
 
-def fetch_and_process(intake: pipeline.Intake, mailbox: Mailbox, should_stop=lambda: False) -> CycleResult:
+def fetch_and_process(intake: pipeline.Intake, mailbox: Mailbox, should_stop=lambda: False,
+                      progress: Progress | None = None) -> CycleResult:
     """One pass over the mailbox: everything new is kept, then processed, then moved."""
+    progress = progress or NoProgress()
     result = CycleResult()
-    handled = keep_new(intake, mailbox, result, should_stop)
-    for pk in pipeline.pending_ids(intake):
+    handled = keep_new(intake, mailbox, result, should_stop, progress)
+    pending = pipeline.pending_ids(intake)
+    progress.stage("识别、登记并回复", len(pending))
+    for pk in pending:
         if should_stop():
             break
         outcome = pipeline.process(intake, pk)
         result.outcomes[outcome] = result.outcomes.get(outcome, 0) + 1
         _log_outcome(intake, pk)
+        progress.advance()
     if intake.config.mailbox.processed_folder and handled:
         try:
             mailbox.move_processed(_processed_uids(intake, mailbox, handled))
@@ -53,7 +59,8 @@ def fetch_and_process(intake: pipeline.Intake, mailbox: Mailbox, should_stop=lam
     return result
 
 
-def keep_new(intake: pipeline.Intake, mailbox: Mailbox, result: CycleResult, should_stop=lambda: False) -> list[int]:
+def keep_new(intake: pipeline.Intake, mailbox: Mailbox, result: CycleResult, should_stop=lambda: False,
+             progress: Progress | None = None) -> list[int]:
     """The cycle's first step: every mail above the UID watermark kept on disk and recorded
     (pending), counted in `result`; returns the UIDs handled."""
     folder = intake.config.mailbox.folder
@@ -65,6 +72,8 @@ def keep_new(intake: pipeline.Intake, mailbox: Mailbox, result: CycleResult, sho
                     folder, state.uidvalidity, mailbox.uidvalidity)
     uids = mailbox.new_uids(last_uid)
     handled: list[int] = []
+    progress = progress or NoProgress()
+    progress.stage("收取并保存新邮件", len(uids))
     for fetched in mailbox.fetch(uids):
         if should_stop():
             break
@@ -79,6 +88,7 @@ def keep_new(intake: pipeline.Intake, mailbox: Mailbox, result: CycleResult, sho
         if kept is not None:
             result.new += 1
         handled.append(fetched.uid)
+        progress.advance()
     return handled
 
 
@@ -114,14 +124,14 @@ def _sweep(intake: pipeline.Intake) -> None:
         log.info("已清理上次中断时留下的 %d 个临时文件", removed)
 
 
-def poll_once(intake: pipeline.Intake) -> CycleResult:
+def poll_once(intake: pipeline.Intake, progress: Progress | None = None) -> CycleResult:
     """`intake poll`: one cycle, then the outbox is drained (also when the mailbox failed).
     Raises MailboxError (one line) for any IMAP trouble, including a connection dropped mid-way."""
     outbox = Outbox(intake.db, intake.config.smtp)
     _sweep(intake)
     try:
         with Mailbox(intake.config.mailbox) as mailbox:
-            result = fetch_and_process(intake, mailbox)
+            result = fetch_and_process(intake, mailbox, progress=progress)
     except (MailboxError, StorageError):
         outbox.drain()
         raise
