@@ -47,6 +47,9 @@ class MailboxConfig(ServerConfig):
     processed_folder: str = ""
     poll_seconds: float = 60
     timeout: float = 30
+    # authserv-ids of our receiving server whose Authentication-Results count; empty: the
+    # top-most header (the receiving server's own) is read
+    trusted_authserv_ids: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -129,6 +132,13 @@ def find_config_path(explicit: str | None) -> Path:
     if os.environ.get("INTAKE_CONFIG"):
         return Path(os.environ["INTAKE_CONFIG"])
     return Path("config.toml")
+
+
+def _strings(table: "_Table", key: str) -> tuple[str, ...]:
+    values = table.get(key, list, [])
+    if not all(isinstance(v, str) and v.strip() for v in values):
+        raise ConfigError(f"配置 {table.key(key)} 应为字符串列表，如 [\"126.com\"]")
+    return tuple(v.strip() for v in values)
 
 
 def load_config(path: str | Path) -> Config:
@@ -263,7 +273,8 @@ def parse_config(data: dict, path: Path) -> Config:
         raise ConfigError(f"配置 {mb.key('poll_seconds')} 应大于 0")
     mailbox = MailboxConfig(**_server(mb, 993), folder=mb.get("folder", str, "INBOX"),
                             processed_folder=mb.get("processed_folder", str, ""),
-                            poll_seconds=poll, timeout=mb.get("timeout", float, 30.0))
+                            poll_seconds=poll, timeout=mb.get("timeout", float, 30.0),
+                            trusted_authserv_ids=_strings(mb, "authserv_ids"))
 
     st = root.sub("smtp")
     sender = st.get("from", str)
