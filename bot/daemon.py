@@ -21,7 +21,7 @@ from .mail.archive import StorageError
 from .mail.imap import Mailbox, MailboxError
 from .mail.outbox import DrainResult, Outbox
 from .progress import NoProgress, Progress
-from .store.models import PENDING, MailboxState, MailLocation, Message
+from .store.models import PENDING, TAKEN, MailboxState, MailLocation, Message
 
 log = logging.getLogger(__name__)
 
@@ -46,9 +46,11 @@ def fetch_and_process(intake: pipeline.Intake, mailbox: Mailbox, should_stop=lam
         if should_stop():
             break
         outcome = pipeline.process(intake, pk)
+        progress.advance()
+        if outcome == TAKEN:  # another daemon on the same database has it
+            continue
         result.outcomes[outcome] = result.outcomes.get(outcome, 0) + 1
         _log_outcome(intake, pk)
-        progress.advance()
     if intake.config.mailbox.processed_folder and handled:
         try:
             mailbox.move_processed(_processed_uids(intake, mailbox, handled))

@@ -6,17 +6,27 @@ Two commits per message: `ingest` keeps the raw bytes and records the message (o
 acknowledgement in one transaction. A crash between them leaves a pending message that the
 next cycle processes; an exception inside `process` becomes a `needs_review` outcome with its
 reason, never a stopped daemon.
+
+Two daemons may share one mailbox and one database. Both fetch the same mail: the second
+`ingest` finds the first one's location row (or loses the race on its unique constraint and
+looks again). `process` claims the message row first (a conditional UPDATE: token and lease),
+so only one daemon reads a mail, and its final transaction records the outcome only while it
+still holds that claim.
 """
 from __future__ import annotations
 
 import logging
+import os
+import socket
 import traceback
+import uuid
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta, timezone
 from email.parser import BytesHeaderParser
 from email.policy import compat32
 
-from sqlalchemy import select
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
 
 from .campaign.calendar import Calendar
 from .campaign.roster import Roster
@@ -32,10 +42,15 @@ from .mail.outbox import enqueue, recent_count
 from .out import replies
 from .store import submissions
 from .store.db import Database
-from .store.models import (ACCEPTED, AUTO_REPLY, DUPLICATE, IGNORED, NEEDS_REVIEW, PENDING, AttachmentRecord,
-                           MailboxState, MailLocation, Message, OutboxMail)
+from .store.models import (ACCEPTED, AUTO_REPLY, DUPLICATE, IGNORED, NEEDS_REVIEW, PENDING, TAKEN,
+                           AttachmentRecord, MailboxState, MailLocation, Message, OutboxMail)
 
 log = logging.getLogger(__name__)
+
+# How long a claim on a message holds: far longer than reading one mail (each attachment's
+# conversion has its own timeout). A daemon killed mid-way on this host frees its claims at
+# once (see _holder_is_gone); one on another host holds them until they lapse.
+CLAIM_SECONDS = 600.0
 
 
 @dataclass
@@ -70,8 +85,22 @@ def ingest(intake: Intake, fetched: FetchedMail) -> int | None:
     location or this exact mail (Message-ID and bytes) was seen before."""
     digest = intake.archive.keep_mail(fetched.raw)  # on disk before the database knows it
     message_id = _message_id_of(fetched.raw)
+    for attempt in range(3):
+        try:
+            return _record_arrival(intake, fetched, digest, message_id)
+        except IntegrityError:
+            # Another daemon recorded this mail (or the folder's first state row) at the same
+            # moment; its rows are committed now, and looking again finds them.
+            if attempt == 2:
+                raise
+    return None
+
+
+def _record_arrival(intake: Intake, fetched: FetchedMail, digest: str, message_id: str) -> int | None:
     with intake.db.session() as s:
-        state = s.get(MailboxState, fetched.folder)
+        # The folder's row is locked (PostgreSQL) so that two daemons' watermarks never
+        # overwrite each other and their look-ups below see each other's rows.
+        state = s.get(MailboxState, fetched.folder, with_for_update=True)
         if state is None:
             state = MailboxState(folder=fetched.folder, uidvalidity=fetched.uidvalidity, last_uid=0)
             s.add(state)
@@ -172,41 +201,129 @@ def identify_unit(intake: Intake, reading: Reading, liaison_addrs: dict[str, str
     return None, None
 
 
-def process(intake: Intake, pk: int) -> str:
-    """Decide one archived message's outcome, record what it carried, queue its answer."""
+class PendingId(int):
+    """A message id as pending_ids() listed it: process() takes such a message only while it is
+    still pending, since another daemon may have processed it after the listing. `stale_claim`
+    is the token of a claim whose holder was found gone, which process() may take over."""
+
+    stale_claim: str | None
+
+    def __new__(cls, pk: int, stale_claim: str | None = None) -> PendingId:
+        obj = super().__new__(cls, pk)
+        obj.stale_claim = stale_claim
+        return obj
+
+
+class _ClaimLost(Exception):
+    """Another process took the message over (an admin's reprocess, or a lapsed claim)."""
+
+
+def process(intake: Intake, pk: int, *, only_pending: bool | None = None) -> str:
+    """Decide one archived message's outcome, record what it carried, queue its answer.
+
+    The message is claimed first. With `only_pending` (the default for a PendingId) a message
+    that is no longer pending, or that another daemon is reading, is left alone and TAKEN is
+    returned; without it (an admin's `assign` or `reprocess`) the claim is taken over, and a
+    daemon that was reading the message drops its result."""
+    if only_pending is None:
+        only_pending = isinstance(pk, PendingId)
+    token = _claim(intake, pk, only_pending, getattr(pk, "stale_claim", None))
+    if token is None:
+        return TAKEN
     with intake.db.session() as s:
         msg = s.get(Message, pk)
         digest, received_at, assigned = msg.sha256, msg.received_at, msg.assigned_unit
     try:
-        raw = intake.archive.read_mail(digest)
-    except OSError as exc:
-        log.error("邮件 %s 的原件无法读取：%s", pk, exc)
-        return _record_failure(intake, pk, f"原件文件无法读取（{exc.strerror or exc}），请从邮箱重新收取")
-    try:
-        reading = read_message(intake, raw)
-    except Exception as exc:  # noqa: BLE001 - never stop the daemon for one mail
-        log.error("处理邮件 %s 出错：%s", pk, traceback.format_exc())
-        return _record_failure(intake, pk, f"邮件无法解析（{type(exc).__name__}），原件已保存，请人工查看")
-    try:
-        return _record(intake, pk, reading, received_at, assigned)
-    except Exception as exc:  # noqa: BLE001
-        log.error("记录邮件 %s 出错：%s", pk, traceback.format_exc())
-        return _record_failure(intake, pk, f"处理出错（{type(exc).__name__}），原件已保存，请人工查看")
+        try:
+            raw = intake.archive.read_mail(digest)
+        except OSError as exc:
+            log.error("邮件 %s 的原件无法读取：%s", pk, exc)
+            return _record_failure(intake, pk, token, f"原件文件无法读取（{exc.strerror or exc}），请从邮箱重新收取")
+        try:
+            reading = read_message(intake, raw)
+        except Exception as exc:  # noqa: BLE001 - never stop the daemon for one mail
+            log.error("处理邮件 %s 出错：%s", pk, traceback.format_exc())
+            return _record_failure(intake, pk, token, f"邮件无法解析（{type(exc).__name__}），原件已保存，请人工查看")
+        try:
+            return _record(intake, pk, token, reading, received_at, assigned)
+        except _ClaimLost:
+            raise
+        except Exception as exc:  # noqa: BLE001
+            log.error("记录邮件 %s 出错：%s", pk, traceback.format_exc())
+            return _record_failure(intake, pk, token, f"处理出错（{type(exc).__name__}），原件已保存，请人工查看")
+    except _ClaimLost:
+        log.info("邮件 %s 已由另一进程处理，本次结果不记录", pk)
+        return TAKEN
 
 
-def _record_failure(intake: Intake, pk: int, reason: str) -> str:
+def _claim(intake: Intake, pk: int, only_pending: bool, stale: str | None = None) -> str | None:
+    """Mark the message as being read by this call for CLAIM_SECONDS, in one conditional UPDATE:
+    of two daemons updating the row at once, the second finds the condition false (PostgreSQL
+    re-checks it on the row the first one committed; SQLite runs them one after the other).
+    A claim is free when it lapsed, or when it is still exactly the `stale` one whose holder
+    pending_ids() found gone."""
+    token = uuid.uuid4().hex
+    now = datetime.now(timezone.utc)
+    where = [Message.id == pk]
+    if only_pending:
+        free = [Message.claimed_until.is_(None), Message.claimed_until <= now]
+        if stale:
+            free.append(Message.claim_token == stale)
+        where += [Message.outcome == PENDING, or_(*free)]
     with intake.db.session() as s:
-        msg = s.get(Message, pk)
+        taken = s.execute(update(Message).where(*where).values(
+            claim_token=token, claimed_by=_HOLDER, claimed_until=now + timedelta(seconds=CLAIM_SECONDS))).rowcount
+    return token if taken == 1 else None
+
+
+_HOLDER = f"{socket.gethostname()}:{os.getpid()}"
+
+
+def _holder_is_gone(holder: str | None) -> bool:
+    """True when a claim's holder is a process of this host that has ended (killed mid-way):
+    its claims need not wait out CLAIM_SECONDS. Anything uncertain (another host, a process
+    that exists, this very process) counts as alive: the worst case is waiting for the lapse."""
+    host, _, pid_text = (holder or "").rpartition(":")
+    if host != socket.gethostname() or not pid_text.isdigit() or int(pid_text) == os.getpid():
+        return False
+    pid = int(pid_text)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except OSError:
+        return False  # exists, owned by another user
+    try:  # a killed child its parent has not reaped yet is a zombie: gone all the same
+        with open(f"/proc/{pid}/stat", "rb") as f:
+            return f.read().rsplit(b")", 1)[1].split()[0] == b"Z"
+    except (OSError, IndexError):
+        return False
+
+
+def _claimed(s, pk: int, token: str) -> Message:
+    """The message row, locked until the transaction ends, if this call still holds its claim;
+    the claim is released by the same commit that records the outcome."""
+    msg = s.get(Message, pk, with_for_update=True)
+    if msg is None or msg.claim_token != token:
+        raise _ClaimLost
+    msg.claim_token, msg.claimed_by, msg.claimed_until = None, None, None
+    return msg
+
+
+def _record_failure(intake: Intake, pk: int, token: str, reason: str) -> str:
+    with intake.db.session() as s:
+        msg = _claimed(s, pk, token)
         msg.outcome, msg.reason, msg.processed_at = NEEDS_REVIEW, reason, datetime.now(timezone.utc)
     return NEEDS_REVIEW
 
 
-def _record(intake: Intake, pk: int, reading: Reading, received_at: datetime, assigned: str | None) -> str:
+def _record(intake: Intake, pk: int, token: str, reading: Reading, received_at: datetime,
+            assigned: str | None) -> str:
     mail = reading.mail
     cal = intake.calendar
     now = datetime.now(timezone.utc)
     with intake.db.session() as s:
-        msg = s.get(Message, pk)
+        msg = _claimed(s, pk, token)
         submissions.forget_message(s, pk)
         msg.attachments.clear()
         s.flush()
@@ -352,7 +469,17 @@ def _already_acked(s, key: str) -> bool:
     return s.scalar(select(OutboxMail.id).where(OutboxMail.key == key)) is not None
 
 
-def pending_ids(intake: Intake) -> list[int]:
+def pending_ids(intake: Intake) -> list[PendingId]:
+    """Messages waiting to be processed and not being read by any live process now."""
+    now = datetime.now(timezone.utc)
     with intake.db.session() as s:
-        return list(s.scalars(select(Message.id).where(Message.outcome == PENDING).order_by(Message.id)))
+        rows = s.execute(select(Message.id, Message.claim_token, Message.claimed_by, Message.claimed_until)
+                         .where(Message.outcome == PENDING).order_by(Message.id)).all()
+    out = []
+    for pk, token, holder, until in rows:
+        if until is None or until <= now:
+            out.append(PendingId(pk))
+        elif _holder_is_gone(holder):
+            out.append(PendingId(pk, stale_claim=token))
+    return out
 

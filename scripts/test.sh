@@ -5,8 +5,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 
 # System packages: Dovecot is the real IMAP server of the tests; LibreOffice reads .doc/.wps;
-# poppler-utils gives pdftotext for PDF text layers; file(1) checks a handmade encrypted container.
-APT_PACKAGES=(dovecot-imapd libreoffice-writer-nogui libreoffice-calc-nogui poppler-utils file)
+# poppler-utils gives pdftotext for PDF text layers; file(1) checks a handmade encrypted container;
+# PostgreSQL's server binaries run the second pass's private cluster (tests/servers.py);
+# headless Chromium with a CJK font renders the digest and acknowledgement HTML.
+APT_PACKAGES=(dovecot-imapd postgresql libreoffice-writer-nogui libreoffice-calc-nogui poppler-utils file
+              chromium fonts-wqy-zenhei)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")
@@ -28,4 +31,11 @@ if [ ! -x .venv/bin/python ]; then
 fi
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
 
-exec .venv/bin/python -m pytest "$@"
+# The whole suite twice: on SQLite, then on PostgreSQL (INTAKE_TEST_DB, tests/conftest.py).
+# Both passes always run; the exit status is the first failing pass's, else 0.
+status=0
+echo "== pytest on SQLite"
+.venv/bin/python -m pytest "$@" || status=$?
+echo "== pytest on PostgreSQL"
+INTAKE_TEST_DB=postgresql .venv/bin/python -m pytest "$@" || { rc=$?; [ "$status" -ne 0 ] || status=$rc; }
+exit "$status"

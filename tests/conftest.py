@@ -1,4 +1,8 @@
-"""Session-wide real servers (started once) and a per-test intake setup that talks to them."""
+"""Session-wide real servers (started once) and a per-test intake setup that talks to them.
+
+INTAKE_TEST_DB picks the database every setup gets: `sqlite` (default, a file in the setup's
+directory) or `postgresql` (a new database on a private cluster started once per session).
+"""
 from __future__ import annotations
 
 import itertools
@@ -9,12 +13,47 @@ from pathlib import Path
 
 import pytest
 
-from tests.servers import PASSWORD, Dovecot, SmtpSink
+from tests.servers import PASSWORD, Dovecot, Postgres, SmtpSink
 
 ROOT = Path(__file__).resolve().parents[1]
 SHARED = ROOT.parent / "shared"
 SAMPLES = SHARED / "samples"
 _users = itertools.count(1)
+BACKEND = os.environ.get("INTAKE_TEST_DB", "sqlite")
+_postgres: Postgres | None = None
+
+
+@pytest.fixture(scope="session", autouse=True)
+def postgres():
+    """The session's PostgreSQL cluster when INTAKE_TEST_DB=postgresql, else None. Autouse and
+    session-scoped, so it is up before any module's setup asks fresh_database_url() for one."""
+    global _postgres
+    if BACKEND not in ("sqlite", "postgresql"):
+        pytest.fail(f"INTAKE_TEST_DB={BACKEND!r}: use sqlite or postgresql")
+    if BACKEND == "sqlite":
+        yield None
+        return
+    try:
+        server = Postgres().start()
+    except RuntimeError as exc:
+        pytest.fail(f"{exc} (run .ci/run, or apt-get install postgresql)")
+    _postgres = server
+    yield server
+    _postgres = None
+    server.stop()
+
+
+def fresh_database_url(directory: Path) -> str:
+    """A new, empty database for one setup, on the backend INTAKE_TEST_DB names."""
+    if _postgres is not None:
+        return _postgres.create_database()
+    return f"sqlite:///{directory}/intake.db"
+
+
+@pytest.fixture
+def db_url(tmp_path) -> str:
+    """A new, empty database URL for a test that opens bot.store.db.Database itself."""
+    return fresh_database_url(tmp_path)
 
 
 @pytest.fixture(scope="session")
@@ -131,7 +170,7 @@ def new_setup(base: Path, dovecot: Dovecot, smtp_sink: SmtpSink, *, processed: s
     d = base / user
     d.mkdir()
     shutil.copy(roster, d / "units.csv")
-    url = db_url or os.environ.get("INTAKE_TEST_DATABASE_URL") or "sqlite:///intake.db"
+    url = db_url or (fresh_database_url(d) if _postgres is not None else "sqlite:///intake.db")
     path = d / "config.toml"
     path.write_text(CONFIG_TEMPLATE.format(imap_port=dovecot.port, user=user, processed=processed, poll=poll,
                                            smtp_port=smtp_sink.port, db_url=url, extra=extra), encoding="utf-8")

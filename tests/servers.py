@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import tempfile
@@ -239,3 +240,95 @@ class Daemon:
         if self.proc.poll() is None:
             self.proc.kill()
             self.proc.communicate()
+
+
+def pg_bin_dir() -> Path:
+    """Debian's server binaries (/usr/lib/postgresql/<major>/bin, the newest installed), or
+    $INTAKE_TEST_PG_BIN."""
+    if os.environ.get("INTAKE_TEST_PG_BIN"):
+        return Path(os.environ["INTAKE_TEST_PG_BIN"])
+    found = sorted(Path("/usr/lib/postgresql").glob("*/bin/initdb"), key=lambda p: int(p.parts[-3]))
+    return found[-1].parent if found else Path("/usr/lib/postgresql/15/bin")
+
+
+class Postgres:
+    """A private PostgreSQL cluster on a free loopback port, its data and socket in a temp dir.
+
+    PostgreSQL refuses to run as root: as root the cluster belongs to Debian's `postgres` user
+    (the server binaries are started with that uid), otherwise to the current user. Durability
+    is switched off (fsync, synchronous_commit): the cluster lives as long as the test session.
+    """
+
+    def __init__(self, bin_dir: Path | None = None):
+        self.bin = bin_dir or pg_bin_dir()
+        self.dir = Path(tempfile.mkdtemp(prefix="intake-pg-"))
+        self.data = self.dir / "data"
+        self.port = free_port()
+        self.proc: subprocess.Popen | None = None
+        self.user = "postgres" if os.geteuid() == 0 else None
+        self._names = 0
+
+    def _run_as_owner(self, args: list[str], **kw) -> subprocess.CompletedProcess:
+        return subprocess.run(args, user=self.user, group=self.user, extra_groups=[] if self.user else None,
+                              capture_output=True, text=True, **kw)
+
+    def start(self) -> Postgres:
+        if not (self.bin / "initdb").exists():
+            raise RuntimeError(f"PostgreSQL is not installed ({self.bin}/initdb): apt-get install postgresql")
+        if self.user:
+            shutil.chown(self.dir, self.user, self.user)
+        init = self._run_as_owner([str(self.bin / "initdb"), "-D", str(self.data), "-U", "postgres",
+                                   "-A", "trust", "-E", "UTF8", "--locale=C", "--no-sync", "--no-instructions"])
+        if init.returncode:
+            raise RuntimeError(f"initdb failed: {init.stderr[-2000:]}")
+        log = open(self.dir / "postgres.log", "w")
+        self.proc = subprocess.Popen(
+            [str(self.bin / "postgres"), "-D", str(self.data), "-p", str(self.port), "-h", "127.0.0.1",
+             "-k", str(self.dir), "-c", "fsync=off", "-c", "synchronous_commit=off",
+             "-c", "full_page_writes=off", "-c", "max_connections=400", "-c", "shared_buffers=32MB",
+             "-c", "log_min_messages=warning", "-c", "timezone=UTC"],
+            user=self.user, group=self.user, extra_groups=[] if self.user else None,
+            stdout=log, stderr=subprocess.STDOUT)
+        log.close()
+        try:
+            deadline = time.monotonic() + 30
+            while True:
+                ready = subprocess.run([str(self.bin / "pg_isready"), "-h", "127.0.0.1", "-p", str(self.port),
+                                        "-U", "postgres", "-q"])
+                if ready.returncode == 0:
+                    break
+                if self.proc.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError("postgres did not start: "
+                                       + (self.dir / "postgres.log").read_text(errors="replace")[-2000:])
+                time.sleep(0.1)
+        except BaseException:
+            self.stop()
+            raise
+        return self
+
+    def url(self, database: str = "postgres") -> str:
+        return f"postgresql+psycopg://postgres@127.0.0.1:{self.port}/{database}"
+
+    def create_database(self, prefix: str = "t") -> str:
+        """A new empty database; its SQLAlchemy URL."""
+        import psycopg
+
+        self._names += 1
+        name = f"{prefix}_{os.getpid()}_{self._names}"
+        with psycopg.connect(host="127.0.0.1", port=self.port, user="postgres", dbname="postgres",
+                             autocommit=True) as conn:
+            conn.execute(f'CREATE DATABASE "{name}"')
+        return self.url(name)
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            # SIGINT is the "fast" shutdown: it ends the sessions still open (SIGTERM would wait
+            # for every client's pool to close), then exits cleanly.
+            self.proc.send_signal(signal.SIGINT)
+            try:
+                self.proc.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+            self.proc = None
+        shutil.rmtree(self.dir, ignore_errors=True)

@@ -166,7 +166,13 @@ class Outbox:
     def _claim(self, pk: int, now: datetime) -> tuple[bytes, list[str]] | None:
         """Take a queued row for CLAIM_SECONDS by moving its next attempt forward in one
         conditional UPDATE: two drains (threads, daemons) never send the same row, and a row
-        whose sender died is taken again once the claim lapses."""
+        whose sender died is taken again once the claim lapses.
+
+        Why it holds on both backends: SQLite runs writing transactions one at a time (BEGIN
+        IMMEDIATE, store/db.py), so the second UPDATE sees the first one's next_attempt_at. On
+        PostgreSQL under READ COMMITTED the second UPDATE waits for the first one's row lock and
+        then evaluates its WHERE again on the committed row, which no longer qualifies: it
+        updates nothing (rowcount 0) and the row is skipped."""
         with self.db.session() as s:
             taken = s.execute(update(OutboxMail).where(
                 OutboxMail.id == pk, OutboxMail.status == QUEUED, OutboxMail.next_attempt_at <= now,

@@ -1,16 +1,35 @@
-"""Engine and sessions. SQLite by default (WAL, busy timeout), any SQLAlchemy URL accepted."""
+"""Engine, schema and sessions. SQLite by default (WAL, busy timeout), PostgreSQL through
+psycopg; any SQLAlchemy URL accepted.
+
+The schema is Alembic's (bot/store/migrations): opening a database brings it to the newest
+revision, so a fresh database, one made by an older version of the bot, and one made before
+there were migrations (Base.metadata.create_all, no alembic_version table: stamped as the
+initial revision) all end up the same. Two processes opening one database at once migrate it
+once: the check and the upgrade run in one transaction under a lock.
+"""
 from __future__ import annotations
 
+import logging
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
 
-from sqlalchemy import create_engine, event
-from sqlalchemy.engine import Engine
-from sqlalchemy.exc import ArgumentError, NoSuchModuleError, OperationalError
+from sqlalchemy import create_engine, event, inspect, text
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
-from .models import Base
+MIGRATIONS = Path(__file__).resolve().with_name("migrations")
+# The newest revision in migrations/versions (tests/store/test_migrations.py checks it): a
+# database already there is opened without importing Alembic, which a short command notices.
+SCHEMA_HEAD = "0002_message_claim"
+# What Base.metadata.create_all made before there were migrations.
+PRE_MIGRATION_REVISION = "0001_initial"
+# pg_advisory_xact_lock key for migrating: any constant the bot uses for nothing else ("intk").
+_MIGRATION_LOCK = 0x696E746B
+
+
+log = logging.getLogger(__name__)
 
 
 class DatabaseError(Exception):
@@ -24,17 +43,24 @@ class Database:
             if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
                 Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
             self.engine: Engine = create_engine(url, future=True)
-        except (ArgumentError, NoSuchModuleError) as exc:
-            raise DatabaseError(f"数据库地址 [database] url 无效：{exc}") from None
+        except (ArgumentError, NoSuchModuleError, ValueError) as exc:
+            # the parser's message may quote the whole URL, password and all
+            raise DatabaseError(f"数据库地址 [database] url 无效：{_one_line(str(exc).replace(url, '[database] url'))}") from None
         except ImportError as exc:
             raise DatabaseError(f"缺少数据库驱动 {exc.name or exc}（PostgreSQL 请 pip install psycopg[binary]）") from None
         if self.engine.dialect.name == "sqlite":
-            event.listen(self.engine, "connect", _sqlite_pragmas)
+            event.listen(self.engine, "connect", _sqlite_connect)
+            event.listen(self.engine, "begin", _sqlite_begin)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         try:
-            Base.metadata.create_all(self.engine)
-        except OperationalError as exc:
-            raise DatabaseError(f"无法打开数据库 {self.engine.url.render_as_string(hide_password=True)}：{exc.orig}") from None
+            migrate(self.engine)
+        except DBAPIError as exc:
+            self.engine.dispose()
+            raise DatabaseError(f"无法打开数据库 {self.engine.url.render_as_string(hide_password=True)}："
+                                f"{_one_line(str(exc.orig))}") from None
+        except SchemaError as exc:
+            self.engine.dispose()
+            raise DatabaseError(str(exc)) from None
 
     @contextmanager
     def session(self) -> Iterator[Session]:
@@ -47,12 +73,83 @@ class Database:
         self.engine.dispose()
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:
+class SchemaError(Exception):
+    """The database's schema is not one this version of the bot knows."""
+
+
+def schema_revision(conn: Connection) -> str | None:
+    """The Alembic revision the database is at; None without an alembic_version table."""
+    if not inspect(conn).has_table("alembic_version"):
+        return None
+    return conn.scalar(text("SELECT version_num FROM alembic_version"))
+
+
+def alembic_config(conn: Connection | None = None):
+    """Alembic's configuration for the packaged migrations, on `conn` when given."""
+    from alembic.config import Config
+
+    cfg = Config()
+    cfg.set_main_option("script_location", str(MIGRATIONS).replace("%", "%%"))
+    cfg.attributes["connection"] = conn
+    return cfg
+
+
+def migrate(engine: Engine) -> None:
+    """Bring the schema to SCHEMA_HEAD (`alembic upgrade head`); nothing to do is one query."""
+    with engine.connect() as conn:
+        if schema_revision(conn) == SCHEMA_HEAD:
+            return
+    with engine.begin() as conn:
+        # Serialise migrating processes: SQLite's transaction already holds the write lock
+        # (BEGIN IMMEDIATE, below); PostgreSQL runs DDL in the transaction, under this lock.
+        if conn.dialect.name == "postgresql":
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": _MIGRATION_LOCK})
+        current = schema_revision(conn)
+        if current == SCHEMA_HEAD:
+            return  # another process migrated while this one waited for the lock
+        from alembic import command
+        from alembic.util import CommandError
+
+        cfg = alembic_config(conn)
+        # Alembic's own INFO lines ("Context impl SQLiteImpl.") are for developers; the admin
+        # gets the one line below.
+        alembic_log = logging.getLogger("alembic")
+        level = alembic_log.level
+        alembic_log.setLevel(logging.WARNING)
+        try:
+            if current is None and inspect(conn).has_table("messages"):
+                command.stamp(cfg, PRE_MIGRATION_REVISION)
+                current = PRE_MIGRATION_REVISION
+            command.upgrade(cfg, "head")
+        except CommandError as exc:
+            raise SchemaError(f"数据库结构版本 {current} 不是本程序所知的版本（可能由更新版本的程序创建）：{exc}") from None
+        finally:
+            alembic_log.setLevel(level)
+    log.info("数据库结构已%s到版本 %s", "建立" if current is None else f"从 {current} 升级", SCHEMA_HEAD)
+
+
+def _one_line(text: str) -> str:
+    return " ".join(text.split())  # psycopg's messages carry a hint on a second line
+
+
+def _sqlite_connect(dbapi_connection, _record) -> None:
+    # The driver's own transaction handling would start transactions late (before the first
+    # write) and outside DDL; _sqlite_begin starts every one instead.
+    dbapi_connection.isolation_level = None
     cur = dbapi_connection.cursor()
-    # WAL lets the admin's `intake status` read while the daemon writes; the busy timeout rides
-    # out a short lock held by another process instead of failing at once.
-    cur.execute("PRAGMA journal_mode=WAL")
+    # The busy timeout rides out a short lock held by another process instead of failing at
+    # once; set first, since switching a new file to WAL takes a lock too (two daemons starting
+    # on one new file). WAL lets the admin's `intake status` read while the daemon writes.
     cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute("PRAGMA journal_mode=WAL")
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
+
+
+def _sqlite_begin(conn: Connection) -> None:
+    # IMMEDIATE takes the write lock at the start, waiting (busy timeout) for another process's
+    # transaction to end. A deferred transaction that reads and then writes fails at once with
+    # SQLITE_BUSY when another process wrote in between (no waiting can help it), which is
+    # what two daemons on one SQLite file do all the time. It also makes migrations atomic.
+    conn.exec_driver_sql("BEGIN IMMEDIATE")

@@ -30,6 +30,20 @@ class UTCDateTime(TypeDecorator):
         return None if value is None else value.replace(tzinfo=timezone.utc)
 
 
+class Clipped(TypeDecorator):
+    """A VARCHAR(n) that keeps the first n characters of a longer value. SQLite ignores the
+    length and PostgreSQL refuses the row; the fields that use it hold what a sender wrote
+    (an address, a content type), which must never stop a mail from being recorded."""
+
+    impl = String
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if isinstance(value, str) and self.impl.length and len(value) > self.impl.length:
+            return value[:self.impl.length]
+        return value
+
+
 def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
@@ -47,8 +61,12 @@ DUPLICATE = "duplicate"
 AUTO_REPLY = "auto_reply"
 IGNORED = "ignored"
 OUTCOMES = (ACCEPTED, NEEDS_REVIEW, DUPLICATE, AUTO_REPLY, IGNORED)
+# TAKEN is no stored outcome: pipeline.process's answer when another process holds the message
+# or has processed it since it was listed as pending.
+TAKEN = "taken"
 OUTCOME_LABELS = {"accepted": "已登记", "needs_review": "待人工处理", "duplicate": "重复",
-                  "auto_reply": "自动回复（不答复）", "ignored": "已忽略", "pending": "待处理"}
+                  "auto_reply": "自动回复（不答复）", "ignored": "已忽略", "pending": "待处理",
+                  "taken": "由另一进程处理"}
 
 
 class Message(Base):
@@ -60,7 +78,7 @@ class Message(Base):
     sha256: Mapped[str] = mapped_column(String(64), index=True)
     size: Mapped[int]
     received_at: Mapped[datetime]  # IMAP INTERNALDATE: deadlines are judged by it
-    from_addr: Mapped[str] = mapped_column(String(320), default="", index=True)
+    from_addr: Mapped[str] = mapped_column(Clipped(320), default="", index=True)
     from_name: Mapped[str] = mapped_column(Text, default="")
     subject: Mapped[str] = mapped_column(Text, default="")
     unit: Mapped[str | None] = mapped_column(String(200), index=True)
@@ -73,6 +91,12 @@ class Message(Base):
     acknowledged: Mapped[bool] = mapped_column(Boolean, default=False)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     processed_at: Mapped[datetime | None]
+    # A daemon processing the message holds it until claimed_until (pipeline.process): two
+    # daemons never read one mail at the same time. A claim lapses then, or at once when its
+    # holder (claimed_by: host:pid) is a process of this host that no longer runs.
+    claim_token: Mapped[str | None] = mapped_column(String(36))
+    claimed_by: Mapped[str | None] = mapped_column(String(300))
+    claimed_until: Mapped[datetime | None]
 
     attachments: Mapped[list[AttachmentRecord]] = relationship(
         back_populates="message", order_by="AttachmentRecord.position", cascade="all, delete-orphan")
@@ -107,7 +131,7 @@ class AttachmentRecord(Base):
     message_pk: Mapped[int] = mapped_column(ForeignKey("messages.id"), index=True)
     position: Mapped[int]
     filename: Mapped[str] = mapped_column(Text)
-    content_type: Mapped[str] = mapped_column(String(200), default="")
+    content_type: Mapped[str] = mapped_column(Clipped(200), default="")
     origin: Mapped[list] = mapped_column(default=list)
     sha256: Mapped[str] = mapped_column(String(64))
     size: Mapped[int]
@@ -158,7 +182,7 @@ class OutboxMail(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(400), unique=True)  # ack:<pk> | remind:<unit>:<item>:<slot> | digest:<period>
     kind: Mapped[str] = mapped_column(String(20), index=True)
-    to_addr: Mapped[str] = mapped_column(String(320), index=True)  # first recipient (rate limits)
+    to_addr: Mapped[str] = mapped_column(Clipped(320), index=True)  # first recipient (rate limits)
     recipients: Mapped[list] = mapped_column(default=list)
     subject: Mapped[str] = mapped_column(Text)
     raw: Mapped[bytes] = mapped_column(LargeBinary)

@@ -132,6 +132,6 @@ def test_wrong_smtp_password_keeps_everything_queued(setup, monkeypatch):
         ctl.stop()
     assert (r.sent, r.failed, r.deferred) == (0, 0, 2)
     with db.session() as s:
-        rows = list(s.scalars(select(OutboxMail)))
+        rows = list(s.scalars(select(OutboxMail).order_by(OutboxMail.id)))
         assert [row.status for row in rows] == [QUEUED, QUEUED]
         assert rows[0].attempts == 0 and "授权码" in rows[0].last_error
