@@ -215,11 +215,13 @@ json_option = click.option("--json", "as_json", is_flag=True, help="输出 JSON"
 @command()
 def status(config: Config, as_json: bool, now_text: str | None) -> None:
     from .reporting import standings
-    from .store.queries import status_json
+    from .store.queries import status_json, unit_flags
 
     intake = _intake(config)
     now = _now(config, now_text)
-    doc = status_json(standings(intake, now), intake.calendar, now)
+    with intake.db.session() as s:
+        flags = unit_flags(s, now)
+    doc = status_json(standings(intake, now), intake.calendar, now, flags)
     if as_json:
         click.echo(json.dumps(doc, ensure_ascii=False, indent=1))
         return

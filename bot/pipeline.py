@@ -34,6 +34,7 @@ from .config import Config
 from .forms import classify
 from .forms.result import EVIDENCE, FORM_KINDS, PARSED, WEEKLY_REPORT, FormResult
 from .mail.archive import Archive, sha256
+from .mail.authresults import sender_check
 from .mail.imap import FetchedMail
 from .mail.machines import machine_reason
 from .mail.message import ParsedMail
@@ -358,13 +359,30 @@ def _record(intake: Intake, pk: int, token: str, reading: Reading, received_at: 
         problems = list(mail.problems) + [f"{f.filename}：{f.result.reason}" for f in reading.files
                                           if f.result.status == "error"]
 
+        check = sender_check(mail, intake.config.mailbox.trusted_authserv_ids)
+        msg.sender_check = check.summary() if check.checked else None
+        forged = check.forged and source != "assigned"  # an admin's assign settles it
         if unit and source != "address":
             on_record = intake.roster.by_name[unit].emails + tuple(
                 a for a, u in liaison_addrs.items() if u == unit)
             if mail.from_addr not in on_record:
                 msg.flags = [f"发件地址 {mail.from_addr or '（无）'} 不在 {unit} 的登记记录中（按{_SOURCE_LABEL[source]}认定）"]
+        if forged and unit:
+            msg.flags = list(msg.flags) + [f"发件人身份验证未通过（{check.summary()}），疑为冒用 {mail.from_addr or '（无）'}"]
 
         outcome_items: list[tuple[str, str, str]] = []  # (item, label, new|duplicate)
+        if unit and forged:
+            # A From the receiving server says is not the sender's never replaces a unit's
+            # figures: kept for a person to look at; the unit's liaison is told.
+            msg.outcome = NEEDS_REVIEW
+            msg.reason = (f"发件人身份验证未通过（{check.summary()}），未登记；如确为本单位发送，"
+                          f"管理员可用 intake assign 指定")
+            if carried:
+                _tell_liaison(intake, s, msg, unit, sorted({_item_for(cal, r, received_at) for r in carried
+                                                            if r.status in (PARSED, EVIDENCE)}),
+                              liaison_addrs, received_at, now)
+            msg.acknowledged = _queue_ack(intake, s, msg, reading, unit, [], received_at, now)
+            return NEEDS_REVIEW
         if unit:
             for f, rec in forms:
                 r = f.result

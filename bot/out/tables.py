@@ -60,6 +60,9 @@ def status_table(doc: dict, console: Console | None = None) -> None:
         table.add_row(u["unit"], *cells, f"{u['timeliness']['score']:g}")
     console.print(table)
     console.print("✓ 按时　逾期 迟交　✗ 缺报　… 未到期　附1 联络员推荐表　附2 进展情况统计表", style="dim")
+    for u in doc["units"]:
+        for flag in u.get("flags", ()):
+            console.print(f"⚠ {u['unit']}：{flag}", style="yellow")
 
 
 def report_table(doc: dict, labels: dict[str, str], console: Console | None = None) -> None:

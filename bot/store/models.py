@@ -89,6 +89,9 @@ class Message(Base):
     kinds: Mapped[list] = mapped_column(default=list)
     flags: Mapped[list] = mapped_column(default=list)  # Chinese notes for the admin
     acknowledged: Mapped[bool] = mapped_column(Boolean, default=False)
+    # the receiving server's verdicts (Authentication-Results), e.g. "SPF=pass，DKIM=fail";
+    # None when it added none
+    sender_check: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     processed_at: Mapped[datetime | None]
     # A daemon processing the message holds it until claimed_until (pipeline.process): two

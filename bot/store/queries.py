@@ -34,6 +34,7 @@ def messages_json(session: Session, cal: Calendar, state: str | None = None) -> 
                 "errors": a.errors or [], "warnings": a.warnings or [], "reason": a.reason,
             } for a in m.attachments],
             "acknowledged": bool(m.acknowledged),
+            "sender_check": m.sender_check,
         })
     return out
 
@@ -50,7 +51,23 @@ def deliveries(session: Session, until=None) -> list:
     return [Delivery(*row) for row in session.execute(stmt)]
 
 
-def status_json(standings, cal: Calendar, now) -> dict:
+def unit_flags(session: Session, until=None) -> dict[str, list[str]]:
+    """What each unit's mail was flagged with (an address not on record, a failed sender
+    check), newest first, in one query."""
+    from .models import Message
+
+    stmt = select(Message.unit, Message.flags).where(Message.unit.is_not(None)).order_by(Message.received_at.desc())
+    if until is not None:
+        stmt = stmt.where(Message.received_at <= until)
+    out: dict[str, list[str]] = {}
+    for unit, flags in session.execute(stmt):
+        for flag in flags or ():
+            if flag not in out.setdefault(unit, []):
+                out[unit].append(flag)
+    return out
+
+
+def status_json(standings, cal: Calendar, now, flags: dict[str, list[str]] | None = None) -> dict:
     units = []
     for s in standings:
         liaison = None
@@ -68,5 +85,6 @@ def status_json(standings, cal: Calendar, now) -> dict:
                            "score": s.timeliness.score,
                            "days_late": round(s.timeliness.days_late, 2),
                            "days_early": round(s.timeliness.days_early, 2)},
+            "flags": (flags or {}).get(s.unit, []),
         })
     return {"now": iso(now, cal), "units": units}
