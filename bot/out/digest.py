@@ -61,7 +61,8 @@ def digest_context(data: WorkbookData) -> dict:
 
     overview = [(cal.item_label(i), count(i), n) for i in items if cal.deadline(i).due <= data.now
                 or i in ("liaison_form", "progress_table", "summary")]
-    labels = {b.key: f"{b.number}. {b.label}" for b in tpl.BLANKS}  # numbered: several read "参与（ ）人次"
+    # numbered, with the words that find a blank in the form (several read "参与（ ）人次")
+    labels = {b.key: f"{b.number}. {tpl.blank_phrase(b)}" for b in tpl.BLANKS}
     totals = [(labels.get(k, k), v) for k, v in data.report.totals.items()]
     ranked = sorted(data.standings, key=lambda s: (-s.timeliness.score, s.unit))
     now = cal.local(data.now)
