@@ -131,6 +131,22 @@ protocol imap {{
             self.proc = None
         shutil.rmtree(self.dir, ignore_errors=True)
 
+    def restart(self, down_for: float = 2.0) -> None:
+        """Stop the server (every connection drops), stay down `down_for` seconds, start it
+        again on the same port with the same mail."""
+        if self.proc is not None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+            if self.proc.stderr:
+                self.proc.stderr.close()
+            self.proc = None
+        time.sleep(down_for)
+        self.start()
+
     # -- helpers for tests ----------------------------------------------------------------------
     def client(self, user: str) -> IMAPClient:
         c = IMAPClient("127.0.0.1", port=self.port, ssl=False, timeout=10)

@@ -111,3 +111,38 @@ def test_a_locked_database_makes_the_cycle_wait_not_fail(setup):
     assert sorted(r["message_id"] for r in got) == [f"<w{n}@outage.test>" for n in range(3)]
     assert all(r["outcome"] == "accepted" for r in got)
     assert len(setup.sent_to("tcszgh@example.test")) == 3
+
+
+# ---------------------------------------------------------------------------- IMAP and SMTP down
+
+
+def test_imap_server_restarted_mid_fetch_and_smtp_down_then_back(make_setup):
+    """`intake run` over a backlog: Dovecot is stopped and started again while the daemon is
+    fetching, and the SMTP server refuses everything for a while; in the end every mail is
+    recorded once and answered once."""
+    from tests.servers import Daemon
+    from tests.conftest import ROOT
+
+    setup = make_setup(poll=0.5, extra="\n[limits]\nmax_auto_replies_per_day = 1000\n")
+    total = 120
+    for n in range(total):
+        setup.append(form_mail(n + 1))
+    store = setup.dir / "store" / "mail"
+    setup.smtp.fail_with = (421, "4.3.2 Service not available, closing transmission channel")
+    try:
+        with Daemon(setup.config_path, ROOT) as daemon:
+            assert daemon.wait_until(lambda: store.exists() and len(list(store.rglob("*.eml"))) >= 5, timeout=120)
+            setup.dovecot.restart(down_for=2.0)  # mid-fetch: the backlog is still coming in
+            assert daemon.wait_until(lambda: len(list(store.rglob("*.eml"))) == total, timeout=300), daemon.err
+            time.sleep(3)  # acknowledgements are queued and refused meanwhile
+            assert setup.sent_to("tcszgh@example.test") == []
+            setup.smtp.fail_with = None  # the SMTP server is back: the outbox drains
+            assert daemon.wait_until(lambda: len(setup.sent_to("tcszgh@example.test")) >= total, timeout=600), daemon.err
+            time.sleep(2)
+            assert daemon.stop() == 0
+    finally:
+        setup.smtp.fail_with = None
+    acks = [m.message["In-Reply-To"] for m in setup.sent_to("tcszgh@example.test")]
+    assert sorted(acks) == sorted(f"<form{n + 1}@outage.test>" for n in range(total))  # once each
+    got = rows(setup)
+    assert len(got) == total and len({r["message_id"] for r in got}) == total
