@@ -62,7 +62,7 @@ def test_two_daemons_record_and_answer_every_mail_once(setup):
         return [r.message for r in setup.sent if r.message["Subject"].startswith("回复：")]
 
     with Daemon(setup.config_path, ROOT) as first, Daemon(setup.config_path, ROOT) as second:
-        assert first.wait_until(lambda: log_count(setup, "已连接") >= 2, timeout=60), first.err
+        assert first.wait_until(lambda: log_count(setup, "已连接") >= 2, timeout=180), first.err
         for n in range(before, total):  # arriving while both sit in IDLE: both wake for each
             setup.append(form_mail(n), WHEN + timedelta(minutes=n))
         assert first.wait_until(lambda: len(acks()) >= total, timeout=180), (len(acks()), first.err)

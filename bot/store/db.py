@@ -141,10 +141,27 @@ def _sqlite_connect(dbapi_connection, _record) -> None:
     # once; set first, since switching a new file to WAL takes a lock too (two daemons starting
     # on one new file). WAL lets the admin's `intake status` read while the daemon writes.
     cur.execute("PRAGMA busy_timeout=30000")
-    cur.execute("PRAGMA journal_mode=WAL")
+    _with_retry(lambda: cur.execute("PRAGMA journal_mode=WAL"))
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA synchronous=NORMAL")
     cur.close()
+
+
+def _with_retry(statement, seconds: float = 30.0) -> None:
+    """Changing the journal mode of a file another process is opening can fail with "database
+    is locked" at once, without the busy handler: try again for a while."""
+    import sqlite3
+    import time
+
+    deadline = time.monotonic() + seconds
+    while True:
+        try:
+            statement()
+            return
+        except sqlite3.OperationalError as exc:
+            if "locked" not in str(exc) or time.monotonic() > deadline:
+                raise
+            time.sleep(0.05)
 
 
 def _sqlite_begin(conn: Connection) -> None:
