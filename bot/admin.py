@@ -8,6 +8,7 @@ from sqlalchemy import select
 
 from . import pipeline
 from .progress import NoProgress, Progress
+from .reading_pool import process_all
 from .campaign.roster import Roster, RosterError
 from .config import Config, ConfigError
 from .mail.imap import Mailbox, MailboxError
@@ -51,8 +52,7 @@ def reprocess_messages(intake: pipeline.Intake, ref: str | None, progress: Progr
     progress = progress or NoProgress()
     progress.stage("重新解析已保存的邮件", len(ids))
     counts: dict[str, int] = {}
-    for pk in ids:
-        outcome = pipeline.process(intake, pk)
+    for _, outcome in process_all(intake, ids):
         counts[outcome] = counts.get(outcome, 0) + 1
         progress.advance()
     progress.close()

@@ -106,6 +106,7 @@ class LimitsConfig:
     max_attachment_mb: float = 25
     max_auto_replies_per_day: int = 10  # per address, as Mailman's default
     conversion_timeout: float = 60
+    read_workers: int = 0  # processes that read a backlog's mails; 0: one per core
 
 
 @dataclass(frozen=True)
@@ -347,13 +348,16 @@ def parse_config(data: dict, path: Path) -> Config:
     lim = root.sub("limits", required=False)
     limits = LimitsConfig(lim.get("max_attachment_mb", float, 25.0),
                           lim.get("max_auto_replies_per_day", int, 10),
-                          lim.get("conversion_timeout", float, 60.0))
+                          lim.get("conversion_timeout", float, 60.0),
+                          lim.get("read_workers", int, 0))
     for key, value, floor in (("max_attachment_mb", limits.max_attachment_mb, 0.0),
                               ("conversion_timeout", limits.conversion_timeout, 0.0)):
         if value <= floor:
             raise ConfigError(f"配置 {lim.key(key)} 应大于 0，实际为 {value:g}")
     if limits.max_auto_replies_per_day < 0:
         raise ConfigError(f"配置 {lim.key('max_auto_replies_per_day')} 不能为负数（0 表示不限）")
+    if limits.read_workers < 0:
+        raise ConfigError(f"配置 {lim.key('read_workers')} 不能为负数（0 表示按 CPU 核数）")
 
     return Config(path=path, mailbox=mailbox, smtp=smtp, database_url=url, storage_dir=storage,
                   campaign=campaign, schedule=schedule, organizers=tuple(e.lower() for e in emails),

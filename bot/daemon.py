@@ -10,6 +10,7 @@ import imaplib
 import logging
 import signal
 import threading
+from contextlib import closing
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
@@ -20,7 +21,9 @@ from . import pipeline
 from .mail.archive import StorageError
 from .mail.imap import Mailbox, MailboxError
 from .mail.outbox import DrainResult, Outbox
+from .mail.prefetch import read_ahead
 from .progress import NoProgress, Progress
+from .reading_pool import process_all
 from .store.models import PENDING, TAKEN, MailboxState, MailLocation, Message
 
 log = logging.getLogger(__name__)
@@ -42,15 +45,11 @@ def fetch_and_process(intake: pipeline.Intake, mailbox: Mailbox, should_stop=lam
     handled = keep_new(intake, mailbox, result, should_stop, progress)
     pending = pipeline.pending_ids(intake)
     progress.stage("识别、登记并回复", len(pending))
-    for pk in pending:
-        if should_stop():
-            break
-        outcome = pipeline.process(intake, pk)
+    for pk, outcome in process_all(intake, pending, should_stop=should_stop):
         progress.advance()
         if outcome == TAKEN:  # another daemon on the same database has it
             continue
-        result.outcomes[outcome] = result.outcomes.get(outcome, 0) + 1
-        _log_outcome(intake, pk)
+        result.outcomes[outcome] = result.outcomes.get(outcome, 0) + 1  # logged by pipeline._record
     if intake.config.mailbox.processed_folder and handled:
         try:
             mailbox.move_processed(_processed_uids(intake, mailbox, handled))
@@ -76,22 +75,29 @@ def keep_new(intake: pipeline.Intake, mailbox: Mailbox, result: CycleResult, sho
     handled: list[int] = []
     progress = progress or NoProgress()
     progress.stage("收取并保存新邮件", len(uids))
-    for fetched in mailbox.fetch(uids):
+    # The next batch downloads while this one is written (bot/mail/prefetch.py); closing the
+    # reader waits for its thread, so the connection is idle again when this returns.
+    with closing(read_ahead(mailbox.fetch_batches(uids))) as batches:
+        _keep_batches(intake, batches, result, handled, should_stop, progress)
+    return handled
+
+
+def _keep_batches(intake: pipeline.Intake, batches, result: CycleResult, handled: list[int],
+                  should_stop, progress: Progress) -> None:
+    for batch in batches:
         if should_stop():
             break
-        result.fetched += 1
+        result.fetched += len(batch)
         try:
-            kept = pipeline.ingest(intake, fetched)
+            kept = pipeline.ingest_batch(intake, batch)
         except OSError as exc:
-            # Disk full, storage unwritable: the mail was not kept and the UID watermark did
-            # not move, so it stays on the server and the next cycle takes it again.
+            # Disk full, storage unwritable: the batch was not recorded and the UID watermark
+            # did not move, so its mail stays on the server and the next cycle takes it again.
             raise StorageError(f"无法保存邮件（{intake.config.storage_dir}：{_os_reason(exc)}），"
                                "邮件仍在服务器上，稍后重取") from None
-        if kept is not None:
-            result.new += 1
-        handled.append(fetched.uid)
-        progress.advance()
-    return handled
+        result.new += sum(pk is not None for pk in kept)
+        handled.extend(f.uid for f in batch)
+        progress.advance(len(batch))
 
 
 _OS_REASONS = {errno.ENOSPC: "磁盘空间不足", errno.EDQUOT: "超出磁盘配额", errno.EACCES: "没有写入权限",
@@ -110,13 +116,6 @@ def _processed_uids(intake: pipeline.Intake, mailbox: Mailbox, uids: list[int]) 
             MailLocation.folder == intake.config.mailbox.folder, MailLocation.uidvalidity == mailbox.uidvalidity,
             MailLocation.uid.in_(uids)))
         return sorted(uid for uid, outcome in rows if outcome != PENDING)
-
-
-def _log_outcome(intake: pipeline.Intake, pk: int) -> None:
-    with intake.db.session() as s:
-        m = s.get(Message, pk)
-        log.info("邮件 #%d %s 《%s》 → %s%s%s", m.id, m.from_addr, m.subject[:40], m.outcome,
-                 f"（{m.unit}）" if m.unit else "", f"：{m.reason}" if m.reason else "")
 
 
 def _sweep(intake: pipeline.Intake) -> None:

@@ -74,56 +74,91 @@ class Intake:
 
 def _message_id_of(raw: bytes) -> str:
     try:
-        headers = BytesHeaderParser(policy=compat32).parsebytes(raw[:65536])
+        headers = BytesHeaderParser(policy=compat32).parsebytes(_header_block(raw))
         value = str(headers.get("Message-ID", "") or "")
     except Exception:  # noqa: BLE001 - a mail without a readable Message-ID is still kept
         return ""
     return " ".join(value.split())[:998]
 
 
+def _header_block(raw: bytes, limit: int = 65536) -> bytes:
+    """The header lines only: the parser reads every line it is given, headers-only or not,
+    so for a mail of 60 KB handing it the body costs more than all the rest of keeping it."""
+    head = raw[:limit]
+    crlf = head.find(b"\r\n\r\n")
+    lf = head.find(b"\n\n", 0, crlf + 4 if crlf >= 0 else len(head))  # a bare-LF mail's end, if earlier
+    if lf >= 0:
+        return head[:lf + 1]
+    return head[:crlf + 2] if crlf >= 0 else head
+
+
 def ingest(intake: Intake, fetched: FetchedMail) -> int | None:
     """Keep the raw mail and record it; return the new message's id, or None when this
     location or this exact mail (Message-ID and bytes) was seen before."""
-    digest = intake.archive.keep_mail(fetched.raw)  # on disk before the database knows it
-    message_id = _message_id_of(fetched.raw)
+    return ingest_batch(intake, [fetched])[0]
+
+
+def ingest_batch(intake: Intake, batch: list[FetchedMail]) -> list[int | None]:
+    """`ingest` for one IMAP fetch batch: every raw mail on disk first (one directory sync per
+    folder), then one transaction records them all and moves the UID watermark. Returns, per
+    mail, the new message's id or None when seen before. A crash in between leaves files
+    without rows, which the next fetch of the same UIDs records."""
+    if not batch:
+        return []
+    digests = intake.archive.keep_mails([f.raw for f in batch])  # on disk before the database knows them
+    message_ids = [_message_id_of(f.raw) for f in batch]
     for attempt in range(3):
         try:
-            return _record_arrival(intake, fetched, digest, message_id)
+            return _record_arrivals(intake, batch, digests, message_ids)
         except IntegrityError:
-            # Another daemon recorded this mail (or the folder's first state row) at the same
-            # moment; its rows are committed now, and looking again finds them.
+            # Another daemon recorded some of these mails (or the folder's first state row) at
+            # the same moment; its rows are committed now, and looking again finds them.
             if attempt == 2:
                 raise
-    return None
+    return [None] * len(batch)
 
 
-def _record_arrival(intake: Intake, fetched: FetchedMail, digest: str, message_id: str) -> int | None:
+def _record_arrivals(intake: Intake, batch: list[FetchedMail], digests: list[str],
+                     message_ids: list[str]) -> list[int | None]:
+    """Set-based: one look-up of the batch's known locations and one of its known mails,
+    whatever the batch's size."""
+    folder, uidvalidity = batch[0].folder, batch[0].uidvalidity
     with intake.db.session() as s:
         # The folder's row is locked (PostgreSQL) so that two daemons' watermarks never
         # overwrite each other and their look-ups below see each other's rows.
-        state = s.get(MailboxState, fetched.folder, with_for_update=True)
+        state = s.get(MailboxState, folder, with_for_update=True)
         if state is None:
-            state = MailboxState(folder=fetched.folder, uidvalidity=fetched.uidvalidity, last_uid=0)
+            state = MailboxState(folder=folder, uidvalidity=uidvalidity, last_uid=0)
             s.add(state)
-        elif state.uidvalidity != fetched.uidvalidity:
-            state.uidvalidity, state.last_uid = fetched.uidvalidity, 0
-        state.last_uid = max(state.last_uid, fetched.uid)
-        if s.scalar(select(MailLocation.id).where(
-                MailLocation.folder == fetched.folder, MailLocation.uidvalidity == fetched.uidvalidity,
-                MailLocation.uid == fetched.uid)) is not None:
-            return None
-        known = s.scalar(select(Message).where(Message.message_id == message_id, Message.sha256 == digest))
-        if known is not None:
-            s.add(MailLocation(folder=fetched.folder, uidvalidity=fetched.uidvalidity,
-                               uid=fetched.uid, message_pk=known.id))
-            return None
-        msg = Message(message_id=message_id, sha256=digest, size=len(fetched.raw),
-                      received_at=fetched.internaldate, outcome=PENDING)
-        s.add(msg)
-        s.flush()
-        s.add(MailLocation(folder=fetched.folder, uidvalidity=fetched.uidvalidity, uid=fetched.uid,
-                           message_pk=msg.id))
-        return msg.id
+        elif state.uidvalidity != uidvalidity:
+            state.uidvalidity, state.last_uid = uidvalidity, 0
+        state.last_uid = max(state.last_uid, max(f.uid for f in batch))
+        seen_uids = set(s.scalars(select(MailLocation.uid).where(
+            MailLocation.folder == folder, MailLocation.uidvalidity == uidvalidity,
+            MailLocation.uid.in_([f.uid for f in batch]))))
+        known: dict[tuple[str, str], int] = {
+            (mid, sha): pk for pk, mid, sha in s.execute(
+                select(Message.id, Message.message_id, Message.sha256).where(Message.sha256.in_(set(digests))))}
+        plan: list[tuple[FetchedMail, tuple[str, str], bool]] = []  # (mail, identity, first sight)
+        fresh: dict[tuple[str, str], Message] = {}
+        for fetched, digest, message_id in zip(batch, digests, message_ids):
+            if fetched.uid in seen_uids:
+                continue
+            seen_uids.add(fetched.uid)
+            key = (message_id, digest)
+            first = key not in known and key not in fresh
+            if first:
+                fresh[key] = Message(message_id=message_id, sha256=digest, size=len(fetched.raw),
+                                     received_at=fetched.internaldate, outcome=PENDING)
+            plan.append((fetched, key, first))
+        s.add_all(fresh.values())
+        s.flush()  # one multi-row INSERT ... RETURNING for the batch's new mails
+        known.update((key, msg.id) for key, msg in fresh.items())
+        s.add_all([MailLocation(folder=folder, uidvalidity=uidvalidity, uid=fetched.uid, message_pk=known[key])
+                   for fetched, key, _ in plan])
+        new_ids = {fetched.uid: known[key] for fetched, key, first in plan if first}
+        ids: list[int | None] = [new_ids.get(f.uid) for f in batch]
+        return ids
 
 
 # -- step 2: understand and answer -----------------------------------------------------------
@@ -149,7 +184,8 @@ class Reading:
 
 
 def read_message(intake: Intake, raw: bytes) -> Reading:
-    """The pure part: bytes in, what the mail is and carries out (files are archived by hash)."""
+    """The pure part: bytes in, what the mail is and carries out (files are archived by hash).
+    Uses only `intake.config` and `intake.archive`."""
     mail = parse_mail(raw)
     own = frozenset({intake.config.smtp.sender_address, intake.config.mailbox.username.lower()} - {""})
     reason = machine_reason(mail, own_addresses=own)
@@ -226,27 +262,63 @@ def process(intake: Intake, pk: int, *, only_pending: bool | None = None) -> str
     that is no longer pending, or that another daemon is reading, is left alone and TAKEN is
     returned; without it (an admin's `assign` or `reprocess`) the claim is taken over, and a
     daemon that was reading the message drops its result."""
+    job = begin(intake, pk, only_pending=only_pending)
+    if job is None:
+        return TAKEN
+    return finish(intake, job, read_archived(intake, job.digest))
+
+
+@dataclass(frozen=True)
+class Job:
+    """A claimed message, between its claim and its recorded outcome."""
+
+    pk: int
+    token: str
+    digest: str
+    received_at: datetime
+    assigned: str | None
+
+
+@dataclass(frozen=True)
+class ReadFailure:
+    """Why an archived mail could not be read: `reason` for the admin's `intake messages`,
+    `detail` (a traceback) for the log."""
+
+    reason: str
+    detail: str = ""
+
+
+def begin(intake: Intake, pk: int, *, only_pending: bool | None = None) -> Job | None:
+    """Claim the message (see `process`); None when another process has it."""
     if only_pending is None:
         only_pending = isinstance(pk, PendingId)
-    token = _claim(intake, pk, only_pending, getattr(pk, "stale_claim", None))
-    if token is None:
-        return TAKEN
-    with intake.db.session() as s:
-        msg = s.get(Message, pk)
-        digest, received_at, assigned = msg.sha256, msg.received_at, msg.assigned_unit
+    return _claim(intake, pk, only_pending, getattr(pk, "stale_claim", None))
+
+
+def read_archived(reader, digest: str) -> Reading | ReadFailure:
+    """The pure middle of a message's walk: its raw bytes from the archive, read. `reader` has
+    the `config` and `archive` of an Intake (a worker process of bot/reading_pool.py builds
+    just those). Never raises for a mail: a failure is returned with its reason."""
     try:
+        raw = reader.archive.read_mail(digest)
+    except OSError as exc:
+        return ReadFailure(f"原件文件无法读取（{exc.strerror or exc}），请从邮箱重新收取", f"{digest}: {exc}")
+    try:
+        return read_message(reader, raw)
+    except Exception as exc:  # noqa: BLE001 - never stop the daemon for one mail
+        return ReadFailure(f"邮件无法解析（{type(exc).__name__}），原件已保存，请人工查看", traceback.format_exc())
+
+
+def finish(intake: Intake, job: Job, reading: Reading | ReadFailure) -> str:
+    """Record a claimed message's outcome from its reading, in one transaction that holds the
+    claim; TAKEN when another process took the message over meanwhile."""
+    pk, token = job.pk, job.token
+    try:
+        if isinstance(reading, ReadFailure):
+            log.error("处理邮件 %s 出错：%s", pk, reading.detail or reading.reason)
+            return _record_failure(intake, pk, token, reading.reason)
         try:
-            raw = intake.archive.read_mail(digest)
-        except OSError as exc:
-            log.error("邮件 %s 的原件无法读取：%s", pk, exc)
-            return _record_failure(intake, pk, token, f"原件文件无法读取（{exc.strerror or exc}），请从邮箱重新收取")
-        try:
-            reading = read_message(intake, raw)
-        except Exception as exc:  # noqa: BLE001 - never stop the daemon for one mail
-            log.error("处理邮件 %s 出错：%s", pk, traceback.format_exc())
-            return _record_failure(intake, pk, token, f"邮件无法解析（{type(exc).__name__}），原件已保存，请人工查看")
-        try:
-            return _record(intake, pk, token, reading, received_at, assigned)
+            return _record(intake, pk, token, reading, job.received_at, job.assigned)
         except _ClaimLost:
             raise
         except Exception as exc:  # noqa: BLE001
@@ -257,7 +329,7 @@ def process(intake: Intake, pk: int, *, only_pending: bool | None = None) -> str
         return TAKEN
 
 
-def _claim(intake: Intake, pk: int, only_pending: bool, stale: str | None = None) -> str | None:
+def _claim(intake: Intake, pk: int, only_pending: bool, stale: str | None = None) -> Job | None:
     """Mark the message as being read by this call for CLAIM_SECONDS, in one conditional UPDATE:
     of two daemons updating the row at once, the second finds the condition false (PostgreSQL
     re-checks it on the row the first one committed; SQLite runs them one after the other).
@@ -272,9 +344,13 @@ def _claim(intake: Intake, pk: int, only_pending: bool, stale: str | None = None
             free.append(Message.claim_token == stale)
         where += [Message.outcome == PENDING, or_(*free)]
     with intake.db.session() as s:
-        taken = s.execute(update(Message).where(*where).values(
-            claim_token=token, claimed_by=_HOLDER, claimed_until=now + timedelta(seconds=CLAIM_SECONDS))).rowcount
-    return token if taken == 1 else None
+        # RETURNING gives what the walk needs of the row in the same statement (SQLite 3.35+,
+        # PostgreSQL): one round trip per claim.
+        row = s.execute(update(Message).where(*where).values(
+            claim_token=token, claimed_by=_HOLDER, claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
+            .returning(Message.sha256, Message.received_at, Message.assigned_unit)
+            .execution_options(synchronize_session=False)).first()
+    return None if row is None else Job(int(pk), token, row.sha256, row.received_at, row.assigned_unit)
 
 
 _HOLDER = f"{socket.gethostname()}:{os.getpid()}"
@@ -320,104 +396,115 @@ def _record_failure(intake: Intake, pk: int, token: str, reason: str) -> str:
 
 def _record(intake: Intake, pk: int, token: str, reading: Reading, received_at: datetime,
             assigned: str | None) -> str:
+    with intake.db.session() as s:
+        msg = _claimed(s, pk, token)
+        outcome = _decide(intake, s, msg, reading, received_at, assigned)
+        log.info("邮件 #%d %s 《%s》 → %s%s%s", msg.id, msg.from_addr, (msg.subject or "")[:40], outcome,
+                 f"（{msg.unit}）" if msg.unit else "", f"：{msg.reason}" if msg.reason else "")
+        return outcome
+
+
+def _decide(intake: Intake, s, msg: Message, reading: Reading, received_at: datetime,
+            assigned: str | None) -> str:
+    """The outcome of a claimed message from its reading: what it carried recorded, its answer
+    queued, all in the caller's transaction."""
+    pk = msg.id
     mail = reading.mail
     cal = intake.calendar
     now = datetime.now(timezone.utc)
-    with intake.db.session() as s:
-        msg = _claimed(s, pk, token)
-        submissions.forget_message(s, pk)
-        msg.attachments.clear()
-        s.flush()
-        msg.from_addr, msg.from_name, msg.subject = mail.from_addr, mail.from_name, mail.subject
-        msg.processed_at, msg.flags = now, []
-        if reading.machine:
-            msg.outcome, msg.reason, msg.kinds, msg.unit = AUTO_REPLY, reading.machine, [], None
-            return AUTO_REPLY
+    submissions.forget_message(s, pk)
+    msg.attachments.clear()
+    s.flush()
+    msg.from_addr, msg.from_name, msg.subject = mail.from_addr, mail.from_name, mail.subject
+    msg.processed_at, msg.flags = now, []
+    if reading.machine:
+        msg.outcome, msg.reason, msg.kinds, msg.unit = AUTO_REPLY, reading.machine, [], None
+        return AUTO_REPLY
 
-        records = []
-        for i, f in enumerate(reading.files):
-            r = f.result
-            rec = AttachmentRecord(position=i, filename=f.filename, content_type=f.content_type,
-                                   origin=list(f.origin), sha256=f.data_sha, size=f.size, kind=r.kind,
-                                   status=r.status, values=dict(r.values),
-                                   errors=[p.as_json() for p in r.errors],
-                                   warnings=[p.as_json() for p in r.warnings], reason=r.reason)
-            msg.attachments.append(rec)
-            records.append(rec)
-        s.flush()
+    records = []
+    for i, f in enumerate(reading.files):
+        r = f.result
+        rec = AttachmentRecord(position=i, filename=f.filename, content_type=f.content_type,
+                               origin=list(f.origin), sha256=f.data_sha, size=f.size, kind=r.kind,
+                               status=r.status, values=dict(r.values),
+                               errors=[p.as_json() for p in r.errors],
+                               warnings=[p.as_json() for p in r.warnings], reason=r.reason)
+        msg.attachments.append(rec)
+        records.append(rec)
+    s.flush()
 
-        liaison_addrs = submissions.liaison_addresses(s)
-        unit, source = identify_unit(intake, reading, liaison_addrs, assigned)
-        msg.unit, msg.unit_source = unit, source
+    liaison_addrs = submissions.liaison_addresses(s)
+    unit, source = identify_unit(intake, reading, liaison_addrs, assigned)
+    msg.unit, msg.unit_source = unit, source
 
-        forms = [(f, rec) for f, rec in zip(reading.files, records)
-                 if f.result.kind in FORM_KINDS and f.result.status in (PARSED, EVIDENCE)]
-        carried = [f.result for f, _ in forms]
-        if reading.body is not None:
-            carried.append(reading.body)
-        msg.kinds = sorted({r.kind for r in carried if r.status == PARSED})
-        problems = list(mail.problems) + [f"{f.filename}：{f.result.reason}" for f in reading.files
-                                          if f.result.status == "error"]
+    forms = [(f, rec) for f, rec in zip(reading.files, records)
+             if f.result.kind in FORM_KINDS and f.result.status in (PARSED, EVIDENCE)]
+    carried = [f.result for f, _ in forms]
+    if reading.body is not None:
+        carried.append(reading.body)
+    msg.kinds = sorted({r.kind for r in carried if r.status == PARSED})
+    problems = list(mail.problems) + [f"{f.filename}：{f.result.reason}" for f in reading.files
+                                      if f.result.status == "error"]
 
-        check = sender_check(mail, intake.config.mailbox.trusted_authserv_ids)
-        msg.sender_check = check.summary() if check.checked else None
-        forged = check.forged and source != "assigned"  # an admin's assign settles it
-        if unit and source != "address":
-            on_record = intake.roster.by_name[unit].emails + tuple(
-                a for a, u in liaison_addrs.items() if u == unit)
-            if mail.from_addr not in on_record:
-                msg.flags = [f"发件地址 {mail.from_addr or '（无）'} 不在 {unit} 的登记记录中（按{_SOURCE_LABEL[source]}认定）"]
-        if forged and unit:
-            msg.flags = list(msg.flags) + [f"发件人身份验证未通过（{check.summary()}），疑为冒用 {mail.from_addr or '（无）'}"]
+    check = sender_check(mail, intake.config.mailbox.trusted_authserv_ids)
+    msg.sender_check = check.summary() if check.checked else None
+    forged = check.forged and source != "assigned"  # an admin's assign settles it
+    if unit and source != "address":
+        on_record = intake.roster.by_name[unit].emails + tuple(
+            a for a, u in liaison_addrs.items() if u == unit)
+        if mail.from_addr not in on_record:
+            msg.flags = [f"发件地址 {mail.from_addr or '（无）'} 不在 {unit} 的登记记录中（按{_SOURCE_LABEL[source]}认定）"]
+    if forged and unit:
+        msg.flags = list(msg.flags) + [f"发件人身份验证未通过（{check.summary()}），疑为冒用 {mail.from_addr or '（无）'}"]
 
-        outcome_items: list[tuple[str, str, str]] = []  # (item, label, new|duplicate)
-        if unit and forged:
-            # A From the receiving server says is not the sender's never replaces a unit's
-            # figures: kept for a person to look at; the unit's liaison is told.
-            msg.outcome = NEEDS_REVIEW
-            msg.reason = (f"发件人身份验证未通过（{check.summary()}），未登记；如确为本单位发送，"
-                          f"管理员可用 intake assign 指定")
-            if carried:
-                _tell_liaison(intake, s, msg, unit, sorted({_item_for(cal, r, received_at) for r in carried
-                                                            if r.status in (PARSED, EVIDENCE)}),
-                              liaison_addrs, received_at, now)
-            msg.acknowledged = _queue_ack(intake, s, msg, reading, unit, [], received_at, now)
-            return NEEDS_REVIEW
-        if unit:
-            for f, rec in forms:
-                r = f.result
-                item = _item_for(cal, r, received_at)
-                state = submissions.record(
-                    s, unit=unit, item=item, kind=r.kind, message_pk=pk, attachment_pk=rec.id,
-                    received_at=received_at, values=dict(r.values), text=r.text,
-                    evidence_only=r.status == EVIDENCE, flags=list(msg.flags), file_sha256=rec.sha256)
-                outcome_items.append((item, f.filename, state))
-            if reading.body is not None and reading.body.status == PARSED:
-                item = _item_for(cal, reading.body, received_at)
-                state = submissions.record(
-                    s, unit=unit, item=item, kind=WEEKLY_REPORT, message_pk=pk, attachment_pk=None,
-                    received_at=received_at, values={}, text=reading.body.text, flags=list(msg.flags))
-                outcome_items.append((item, "邮件正文", state))
-
-        if unit and any(state == submissions.NEW for _, _, state in outcome_items):
-            outcome, reason = ACCEPTED, ""
-        elif unit and outcome_items:
-            outcome, reason = DUPLICATE, "与此前收到的内容相同，未重复记录"
-        elif carried or problems:
-            outcome = NEEDS_REVIEW
-            reason = "无法确定报送单位，请用 intake assign 指定" if not unit else "；".join(problems) or "附件无法识别"
-        elif unit:
-            outcome, reason = NEEDS_REVIEW, "来自登记单位，但未发现本次活动的表格或材料"
-        else:
-            outcome, reason = IGNORED, "来自未登记地址，且不含本次活动的材料"
-        msg.outcome, msg.reason = outcome, reason
-
-        if outcome != IGNORED and (unit or carried):
-            msg.acknowledged = _queue_ack(intake, s, msg, reading, unit, outcome_items, received_at, now)
-        if unit and source in ("form", "subject") and msg.flags and outcome == ACCEPTED:
-            _tell_liaison(intake, s, msg, unit, [i for i, _, st in outcome_items if st == submissions.NEW],
+    outcome_items: list[tuple[str, str, str]] = []  # (item, label, new|duplicate)
+    if unit and forged:
+        # A From the receiving server says is not the sender's never replaces a unit's
+        # figures: kept for a person to look at; the unit's liaison is told.
+        msg.outcome = NEEDS_REVIEW
+        msg.reason = (f"发件人身份验证未通过（{check.summary()}），未登记；如确为本单位发送，"
+                      f"管理员可用 intake assign 指定")
+        if carried:
+            _tell_liaison(intake, s, msg, unit, sorted({_item_for(cal, r, received_at) for r in carried
+                                                        if r.status in (PARSED, EVIDENCE)}),
                           liaison_addrs, received_at, now)
-        return outcome
+        msg.acknowledged = _queue_ack(intake, s, msg, reading, unit, [], received_at, now)
+        return NEEDS_REVIEW
+    if unit:
+        for f, rec in forms:
+            r = f.result
+            item = _item_for(cal, r, received_at)
+            state = submissions.record(
+                s, unit=unit, item=item, kind=r.kind, message_pk=pk, attachment_pk=rec.id,
+                received_at=received_at, values=dict(r.values), text=r.text,
+                evidence_only=r.status == EVIDENCE, flags=list(msg.flags), file_sha256=rec.sha256)
+            outcome_items.append((item, f.filename, state))
+        if reading.body is not None and reading.body.status == PARSED:
+            item = _item_for(cal, reading.body, received_at)
+            state = submissions.record(
+                s, unit=unit, item=item, kind=WEEKLY_REPORT, message_pk=pk, attachment_pk=None,
+                received_at=received_at, values={}, text=reading.body.text, flags=list(msg.flags))
+            outcome_items.append((item, "邮件正文", state))
+
+    if unit and any(state == submissions.NEW for _, _, state in outcome_items):
+        outcome, reason = ACCEPTED, ""
+    elif unit and outcome_items:
+        outcome, reason = DUPLICATE, "与此前收到的内容相同，未重复记录"
+    elif carried or problems:
+        outcome = NEEDS_REVIEW
+        reason = "无法确定报送单位，请用 intake assign 指定" if not unit else "；".join(problems) or "附件无法识别"
+    elif unit:
+        outcome, reason = NEEDS_REVIEW, "来自登记单位，但未发现本次活动的表格或材料"
+    else:
+        outcome, reason = IGNORED, "来自未登记地址，且不含本次活动的材料"
+    msg.outcome, msg.reason = outcome, reason
+
+    if outcome != IGNORED and (unit or carried):
+        msg.acknowledged = _queue_ack(intake, s, msg, reading, unit, outcome_items, received_at, now)
+    if unit and source in ("form", "subject") and msg.flags and outcome == ACCEPTED:
+        _tell_liaison(intake, s, msg, unit, [i for i, _, st in outcome_items if st == submissions.NEW],
+                      liaison_addrs, received_at, now)
+    return outcome
 
 
 _SOURCE_LABEL = {"form": "表内单位名称", "subject": "邮件主题", "assigned": "管理员指定"}

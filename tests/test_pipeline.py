@@ -82,3 +82,45 @@ def test_unreadable_raw_file_is_a_recorded_failure(make_setup):
     assert pipeline.process(intake, pk) == "needs_review"
     with intake.db.session() as s:
         assert "原件文件无法读取" in s.get(Message, pk).reason
+
+
+def test_a_fetch_batch_is_kept_in_one_transaction_once(make_setup):
+    """keep_new records a whole FETCH batch at once: the same mail at two UIDs is one message
+    with two locations, the watermark is the batch's highest UID, and fetching the batch again
+    records nothing."""
+    from bot import pipeline
+    from bot.mail.imap import Mailbox
+    from bot.store.models import MailboxState, MailLocation
+
+    setup = make_setup()
+    for raw in (report(1), report(2), report(1), report(3)):
+        setup.append(raw, WHEN)
+    intake = setup.intake()
+    with Mailbox(intake.config.mailbox) as mb:
+        [batch] = list(mb.fetch_batches(mb.new_uids(0)))
+        first = pipeline.ingest_batch(intake, batch)
+        again = pipeline.ingest_batch(intake, batch)
+    assert [pk is not None for pk in first] == [True, True, False, True]
+    assert again == [None] * 4
+    with intake.db.session() as s:
+        assert [m.message_id for m in s.scalars(select(Message).order_by(Message.id))] == [
+            "<r1@example.test>", "<r2@example.test>", "<r3@example.test>"]
+        locations = dict(s.execute(select(MailLocation.uid, MailLocation.message_pk)).all())
+        assert locations[1] == locations[3] == first[0]
+        assert s.get(MailboxState, "INBOX").last_uid == 4
+    for digest in {m.sha256 for m in [*_messages(intake)]}:
+        assert intake.archive.read_mail(digest)
+
+
+def _messages(intake):
+    with intake.db.session() as s:
+        return list(s.scalars(select(Message)))
+
+
+def test_message_id_is_read_from_the_header_block_only():
+    from bot.pipeline import _message_id_of
+
+    body = b"\r\n".join([b"Message-ID: <not-this@example.test>"] * 3)
+    assert _message_id_of(b"Subject: x\r\nMessage-ID:\r\n <folded@example.test>\r\n\r\n" + body) == "<folded@example.test>"
+    assert _message_id_of(b"Subject: x\n\nMessage-ID: <body@example.test>\n") == ""
+    assert _message_id_of(b"Message-ID: <lf@example.test>\nSubject: x\n\nbody\r\n\r\n") == "<lf@example.test>"

@@ -131,10 +131,17 @@ class Mailbox:
 
     def fetch(self, uids: list[int]) -> Iterator[FetchedMail]:
         """Raw bytes and INTERNALDATE of the given UIDs, in UID order, BATCH at a time."""
+        for batch in self.fetch_batches(uids):
+            yield from batch
+
+    def fetch_batches(self, uids: list[int]) -> Iterator[list[FetchedMail]]:
+        """The given UIDs' mails, one list per FETCH of BATCH UIDs, in UID order; a UID
+        expunged meanwhile is left out."""
         assert self.client is not None
         for start in range(0, len(uids), BATCH):
             batch = uids[start:start + BATCH]
             response = self.client.fetch(batch, ["BODY.PEEK[]", "INTERNALDATE"])
+            mails = []
             for uid in batch:
                 data = response.get(uid)
                 if not data or b"BODY[]" not in data:
@@ -144,7 +151,9 @@ class Mailbox:
                     when = datetime.now(timezone.utc)
                 elif when.tzinfo is None:
                     when = when.replace(tzinfo=timezone.utc)
-                yield FetchedMail(self.cfg.folder, self.uidvalidity, uid, bytes(data[b"BODY[]"]), when)
+                mails.append(FetchedMail(self.cfg.folder, self.uidvalidity, uid, bytes(data[b"BODY[]"]), when))
+            del response  # the batch's bytes live on only in `mails`
+            yield mails
 
     # -- after processing -------------------------------------------------------------------
     def move_processed(self, uids: list[int]) -> None:

@@ -153,7 +153,9 @@ class Submission(Base):
     ones stay as history (current=False)."""
 
     __tablename__ = "submissions"
-    __table_args__ = (Index("ix_submission_unit_item", "unit", "item"),)
+    __table_args__ = (Index("ix_submission_unit_item", "unit", "item"),
+                      # every current liaison form is looked up for each processed mail
+                      Index("ix_submission_kind_current", "kind", "current"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     unit: Mapped[str] = mapped_column(String(200))

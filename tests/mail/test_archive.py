@@ -36,3 +36,20 @@ def test_sweep_temp_removes_crash_leftovers(tmp_path):
     writing.write_bytes(b"in progress")
     assert archive.sweep_temp() == 1
     assert not leftover.exists() and writing.exists()
+
+
+def test_a_batch_is_kept_whole_with_duplicates_and_a_folder_removed_under_it(tmp_path):
+    import shutil
+
+    from bot.mail.archive import Archive, sha256
+
+    archive = Archive(tmp_path)
+    mails = [f"Subject: {n}\r\n\r\nbody {n}\r\n".encode() * 500 for n in range(40)]
+    digests = archive.keep_mails(mails + mails[:5])
+    assert digests == [sha256(m) for m in mails + mails[:5]]
+    assert all(archive.read_mail(d) == m for d, m in zip(digests, mails))
+    # an admin tidying up removes a folder the archive made before: the next write remakes it
+    shutil.rmtree(archive.raw_path(digests[0]).parent)
+    assert archive.keep_mails([mails[0]]) == [digests[0]]
+    assert archive.read_mail(digests[0]) == mails[0]
+    assert not list(tmp_path.glob("mail/*/.tmp-*"))
