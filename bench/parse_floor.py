@@ -1,7 +1,8 @@
 """One 附件2 .docx through the project's real path against the cheapest possible read.
 
-Project path: `classify.read_attachment(filename, data)`: sniff, zip guard, python-docx open,
-XML walk into a Document, classification, then the 51 blanks aligned with the template.
+Project path: `classify.read_attachment(filename, data)`: sniff (which hands its open zip on),
+zip guard, lxml parse of the main document part, XML walk into a Document, classification,
+then the 51 blanks aligned with the template.
 Floor: unzip the same bytes with zipfile and parse word/document.xml with lxml — the work any
 reader of the file must do before it can look at a single word.
 
@@ -17,7 +18,6 @@ from email import message_from_bytes
 from email.policy import default
 from pathlib import Path
 
-from docx.package import Package
 from lxml import etree
 
 from bot.forms import progress_template as tpl
@@ -95,9 +95,7 @@ def stages(item: Input):
     doc = read_docx(item.data)
     return [
         ("safety.sniff", lambda: safety.sniff(item.data, item.filename)),
-        ("readers.read_docx (zip guard, python-docx open, XML walk)", lambda: read_docx(item.data)),
-        ("of which python-docx Package.open (parses every part of the package)",
-         lambda: Package.open(io.BytesIO(item.data))),
+        ("readers.read_docx (zip guard, document.xml parse, XML walk)", lambda: read_docx(item.data)),
         ("of which safety.check_zip", lambda: safety.check_zip(item.data)),
         ("classify.document_kind (looks_like_liaison, looks_like_progress)",
          lambda: document_kind(doc, filename=item.filename)),

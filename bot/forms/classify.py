@@ -12,6 +12,7 @@ import os
 import re
 import struct
 import unicodedata
+import zipfile
 
 from bot.forms import safety
 from bot.forms.document import Document
@@ -84,7 +85,17 @@ def _read_attachment(filename: str, data: bytes, subject: str, max_bytes: int, t
         return FormResult(named, ERROR, reason=f"附件超过{max_bytes / 1024 / 1024:g}MB，未读取，请压缩或拆分后重新发送")
     if not data:
         return FormResult(named, ERROR, reason="附件是空文件（0字节）")
-    fmt = safety.sniff(data, filename)
+    # a docx comes with the archive the sniff opened: its central directory serves the reader
+    fmt, archive = safety.sniff_archive(data, filename)
+    try:
+        return _read_sniffed(filename, data, subject, timeout, named, fmt, archive)
+    finally:
+        if archive is not None:
+            archive.close()
+
+
+def _read_sniffed(filename: str, data: bytes, subject: str, timeout: float, named: str | None, fmt: str,
+                  archive: zipfile.ZipFile | None) -> FormResult:
     ext = os.path.splitext(filename)[1].lower().lstrip(".")
     if fmt in safety.IMAGE_FORMATS:
         if _is_signature_image(data, fmt, filename):
@@ -97,7 +108,7 @@ def _read_attachment(filename: str, data: bytes, subject: str, max_bytes: int, t
             return FormResult(named, ERROR, reason=REASON_CORRUPT)
         return FormResult(None, SKIPPED, reason="未识别的文件格式，未读取")
     try:
-        doc = read_document(data, filename, timeout=timeout, fmt=fmt)
+        doc = read_document(data, filename, timeout=timeout, fmt=fmt, archive=archive)
     except ScanOnly:
         return FormResult(named, EVIDENCE, reason=REASON_SCAN)
     except UnreadableFile as exc:
@@ -109,7 +120,9 @@ def document_kind(doc: Document, *, filename: str = "", subject: str = "",
                   folded: DocumentText | None = None) -> str | None:
     """Content first (the forms' own wording), then the file name, the document's title
     lines, the subject, and last the whole text."""
-    liaison, progress = looks_like_liaison(doc), looks_like_progress(doc, folded)
+    folded = folded or fold_document(doc)
+    whole = folded.folded if folded.complete else None  # a text cut short cannot rule 附件1 out
+    liaison, progress = looks_like_liaison(doc, whole), looks_like_progress(doc, folded)
     if liaison and progress:
         named = _named_kind(filename, subject)
         return named if named in (LIAISON_FORM, PROGRESS_TABLE) else PROGRESS_TABLE

@@ -260,9 +260,50 @@ def _title_present(doc: Document) -> bool:
 _CORE_KEYS = frozenset({"name", "mobile", "email", "unit_name"})
 
 
-def looks_like_liaison(doc: Document) -> bool:
+def _shortest(spellings: tuple[str, ...]) -> tuple[str, ...]:
+    """The spellings that contain no other one (a text holding 联络员姓名 holds 姓名)."""
+    return tuple(s for s in spellings if not any(o != s and o in s for o in spellings))
+
+
+# Each core label's spellings, for the whole-text test below.
+_CORE_SPELLINGS = tuple(_shortest(spellings) for key, _, spellings in FIELDS if key in _CORE_KEYS)
+
+
+def _may_be_liaison(folded: str) -> bool:
+    """Whether the title or spellings of three core labels occur anywhere in `folded`, the
+    whole document folded as `progress.fold_document` folds it (NFKC character by character,
+    whitespace and quotes dropped, some punctuation unified). A cell that `_fold` makes into a
+    label or the title leaves that label in `folded` too: the spellings hold none of the
+    characters the folding drops or unifies, and no character in them comes from composing
+    several; only case differs (`_fold` lower-cases), hence the ASCII spellings are tested on
+    the lower-cased text. False: the checks of `looks_like_liaison` cannot succeed."""
+    if TITLE in folded:
+        return True
+    lowered = None
+    found = 0
+    for tested, spellings in enumerate(_CORE_SPELLINGS):
+        if found + len(_CORE_SPELLINGS) - tested < 3:
+            return False  # too few even if every key still to test were found
+        for spelling in spellings:
+            if spelling.isascii():
+                if lowered is None:
+                    lowered = folded.lower()
+                hit = spelling in lowered
+            else:
+                hit = spelling in folded
+            if hit:
+                found += 1
+                break
+    return found >= 3
+
+
+def looks_like_liaison(doc: Document, folded: str | None = None) -> bool:
     """By content: the form's title line, or at least three of its core labels
-    (姓名 / 手机 / 电子邮箱 / 单位名称) as cells of a table."""
+    (姓名 / 手机 / 电子邮箱 / 单位名称) as cells of a table. `folded`: the whole document's
+    text as `progress.fold_document` folds it, when the caller has it (it rules most documents
+    out at once)."""
+    if folded is not None and not _may_be_liaison(folded):
+        return False
     if _title_present(doc):
         return True
     labelled: set[str] = set()

@@ -14,11 +14,13 @@ punctuation, break lines and repeat units. Two ways a blank's value is found:
 from __future__ import annotations
 
 import re
+import threading
 import unicodedata
 from bisect import bisect_right
 from dataclasses import dataclass
 from difflib import SequenceMatcher
 from functools import lru_cache
+from itertools import accumulate
 
 from bot.forms.document import Document
 from bot.forms.progress_template import (
@@ -59,70 +61,87 @@ _MAX_LABEL = 40
 _MAX_VALUE = 80
 
 
-# What each character folds to, learnt on first sight and applied with str.translate (C speed).
-# Bounded: a hostile text with every code point in it does not grow the table past this; the
-# characters beyond it are folded one by one.
-_FOLD_TABLE: dict[int, str] = {}
+def _fold_code(code: int) -> str:
+    ch = chr(code)
+    return "".join(_CHAR_FOLD.get(f, f) for f in unicodedata.normalize("NFKC", ch)
+                   if not (f.isspace() or f in _QUOTES or f == _SEP or f == _HOLE))
+
+
+# Bounded: a hostile text with every code point in it does not grow a table past this; the
+# characters beyond it are folded again at each sight.
 _FOLD_TABLE_MAX = 65536
-# The same, length-preserving: a dropped character becomes _SEP (which folding itself always
-# drops, so no kept character ever becomes _SEP); characters that expand are not in it.
-_MARK_TABLE: dict[int, str] = {}
-_KNOWN: set[str] = set()
-_EXPANDED: set[str] = set()  # fold to several characters (㈠ -> (一))
+
+
+class _FoldTable(dict):
+    """Code point -> what the character folds to, learnt by str.translate itself on first
+    sight (`__missing__`), so folding a text is one C loop with no pass over it beforehand."""
+
+    def __missing__(self, code: int) -> str:
+        folded = _fold_code(code)
+        if len(self) < _FOLD_TABLE_MAX:
+            self[code] = folded
+        return folded
+
+
+class _MarkTable(dict):
+    """The same, length-preserving: a dropped character becomes _SEP (which folding itself
+    always drops, so no kept character ever becomes _SEP). A character that folds to several
+    (㈠ -> (一)) is never stored: it is left as it is and noted in `seen.expanded`, per thread
+    (str.translate calls `__missing__` in the caller's thread), so the caller knows the marked
+    text is not the folded one."""
+
+    seen = threading.local()
+
+    def __missing__(self, code: int) -> str:
+        folded = _FOLD_TABLE[code]
+        if len(folded) > 1:
+            _MarkTable.seen.expanded = True
+            return chr(code)
+        marked = folded or _SEP
+        if len(self) < _FOLD_TABLE_MAX:
+            self[code] = marked
+        return marked
+
+
+_FOLD_TABLE = _FoldTable()
+_MARK_TABLE = _MarkTable()
 
 
 def _fold_char(ch: str) -> str:
-    folded = _FOLD_TABLE.get(ord(ch))
-    if folded is None:
-        folded = "".join(_CHAR_FOLD.get(f, f) for f in unicodedata.normalize("NFKC", ch)
-                         if not (f.isspace() or f in _QUOTES or f == _SEP or f == _HOLE))
-        if len(_FOLD_TABLE) < _FOLD_TABLE_MAX:
-            _FOLD_TABLE[ord(ch)] = folded
-            _KNOWN.add(ch)
-            if len(folded) > 1:
-                _EXPANDED.add(ch)
-            else:
-                _MARK_TABLE[ord(ch)] = folded or _SEP
-    return folded
-
-
-def _learn(chars: set[str]) -> bool:
-    """Put every character in the tables; False when they are full and one is missing."""
-    for ch in chars.difference(_KNOWN):
-        _fold_char(ch)
-        if ch not in _KNOWN:
-            return False
-    return True
+    return _FOLD_TABLE[ord(ch)]
 
 
 @dataclass(frozen=True)
 class _FoldedText:
     """Folded text that can tell where each of its characters came from in the original,
-    without a list as long as the text: the positions folding dropped, and bisect."""
+    without a list as long as the text: for each character folding dropped, how many kept
+    characters precede it (a non-decreasing sequence), and bisect."""
 
     folded: str
-    dropped: tuple[int, ...]
+    kept_before: tuple[int, ...]
 
     def original(self, position: int) -> int:
-        shift = 0
-        while True:
-            moved = bisect_right(self.dropped, position + shift)
-            if moved == shift:
-                return position + shift
-            shift = moved
+        # the dropped characters before the folded one at `position` are those with at most
+        # `position` kept characters before them
+        return position + bisect_right(self.kept_before, position)
+
+    @property
+    def dropped(self) -> tuple[int, ...]:
+        """Where in the original the dropped characters are."""
+        return tuple(kept + n for n, kept in enumerate(self.kept_before))
 
 
 def _fold_text(text: str) -> _FoldedText | None:
     """`text` folded, or None when a character expands (rare: the caller folds one by one)."""
-    chars = set(text)
-    if not _learn(chars) or not _EXPANDED.isdisjoint(chars):
-        return None
+    _MarkTable.seen.expanded = False
     marked = text.translate(_MARK_TABLE)
-    dropped = tuple(m.start() for m in _SEP_RE.finditer(marked))
-    return _FoldedText(marked.replace(_SEP, "") if dropped else marked, dropped)
-
-
-_SEP_RE = re.compile(_SEP)
+    if _MarkTable.seen.expanded:
+        return None
+    if _SEP not in marked:
+        return _FoldedText(marked, ())
+    kept = marked.split(_SEP)  # the runs of kept characters between dropped ones
+    kept.pop()
+    return _FoldedText(marked.replace(_SEP, ""), tuple(accumulate(map(len, kept))))
 
 
 def _fold(text: str) -> tuple[str, list[int]]:
@@ -145,9 +164,7 @@ def _fold(text: str) -> tuple[str, list[int]]:
 
 
 def _folded(text: str) -> str:
-    if _learn(set(text)):
-        return text.translate(_FOLD_TABLE)
-    return "".join(map(_fold_char, text))
+    return text.translate(_FOLD_TABLE)
 
 
 @dataclass(frozen=True)
@@ -157,6 +174,8 @@ class DocumentText:
     text: str
     folded: str
     positions: _FoldedText | list[int]
+    complete: bool = True  # False when the bounds below cut the document short
+
 
     def original(self, position: int) -> int:
         """Where the folded character at `position` sits in `text`."""
@@ -168,14 +187,18 @@ class DocumentText:
 def fold_document(doc: Document) -> DocumentText:
     # what the per-cell reading reads too: the paragraphs and the tables' rows
     lines = list(doc.paragraphs[:_MAX_ROWS])
+    complete = len(doc.paragraphs) <= _MAX_ROWS
     for table in doc.tables:
+        complete = complete and len(table.rows) <= _MAX_ROWS
         lines.extend("\t".join(row) for row in table.rows[:_MAX_ROWS])
-    text = "\n".join(lines)[:_MAX_TEXT]
+    text = "\n".join(lines)
+    if len(text) > _MAX_TEXT:
+        text, complete = text[:_MAX_TEXT], False
     fast = _fold_text(text)
     if fast is not None:
-        return DocumentText(text, fast.folded, fast)
+        return DocumentText(text, fast.folded, fast, complete)
     folded, index = _fold(text)
-    return DocumentText(text, folded, index)
+    return DocumentText(text, folded, index, complete)
 
 
 # ---------------------------------------------------------------------------- template side
@@ -499,15 +522,22 @@ def _exact_everywhere(document: DocumentText) -> dict[int, str] | None:
     reading below — label rows, segments, sequence alignment — is not needed. None when any
     item's wording was changed."""
     found: dict[int, str] = {}
+    folded, text, positions = document.folded, document.text, document.positions
+    if isinstance(positions, _FoldedText):
+        kept_before = positions.kept_before
+
+        def original(position: int) -> int:  # _FoldedText.original, without two calls' overhead
+            return position + bisect_right(kept_before, position)
+    else:
+        original = positions.__getitem__
     for template, pattern in zip(_TEMPLATES, _EXACT):
-        match = pattern.search(document.folded)
+        match = pattern.search(folded)
         if match is None:
             return None
-        for j, blank in enumerate(template.blanks):
+        for j, blank in enumerate(template.blanks, start=1):
             # from after the blank's "(" to its ")", in the original text
-            start = document.original(match.start(j + 1) - 1) + 1
-            end = document.original(match.end(j + 1))
-            found[blank.number] = _trim_quotes(document.text[start:end])
+            begin, finish = match.span(j)
+            found[blank.number] = _trim_quotes(text[original(begin - 1) + 1 : original(finish)])
     return found
 
 
@@ -559,15 +589,24 @@ _HEADER_RE = re.compile(
 _HEADER_GROUP_KEYS = {"unit": "header.unit_name", "contact": "header.contact", "phone": "header.phone",
                       "date": "header.fill_date"}
 _HEADER_TRIM = " \t\u3000_＿:：；;，,。"
+_UNIT_LABEL_RE = re.compile(r"填\s*报\s*单\s*位")
+_PIECE_SPLIT_RE = re.compile(r"[\t\n]")
+
+
+def _may_hold_header(line: str) -> bool:
+    # every label _HEADER_RE knows starts with 填, 联 or 电: a line without them adds nothing
+    return len(line) <= 300 and ("填" in line or "联" in line or "电" in line)
 
 
 def _header_lines(doc: Document) -> list[str]:
-    lines = list(doc.paragraphs[:_MAX_ROWS])
+    lines = [line for line in doc.paragraphs[:_MAX_ROWS] if _may_hold_header(line)]
     for table in doc.tables:
-        lines.extend("\t".join(_dedupe_row(row)) for row in table.rows[:_MAX_ROWS])
-    lines = [line for line in lines if len(line) <= 300]
+        for row in table.rows[:_MAX_ROWS]:
+            line = "\t".join(_dedupe_row(row))
+            if _may_hold_header(line):
+                lines.append(line)
     # the line holding 填报单位 is the header line; others only fill what it lacks
-    return sorted(lines, key=lambda line: 0 if re.search(r"填\s*报\s*单\s*位", line) else 1)
+    return sorted(lines, key=lambda line: 0 if _UNIT_LABEL_RE.search(line) else 1)
 
 
 def _read_header(doc: Document) -> dict[str, str | None]:
@@ -580,7 +619,7 @@ def _read_header(doc: Document) -> dict[str, str | None]:
                 continue
             end = matches[m + 1].start() if m + 1 < len(matches) else len(line)
             raw = line[match.end() : end].lstrip(" \t\u3000:：")
-            pieces = [p.strip(_HEADER_TRIM) for p in re.split(r"[\t\n]", raw)]
+            pieces = [p.strip(_HEADER_TRIM) for p in _PIECE_SPLIT_RE.split(raw)]
             piece = next((p for p in pieces if p), "")
             values[key] = normalize_text(piece).value
     return {key: values.get(key) for key in HEADER_KEYS}

@@ -61,24 +61,30 @@ _MC_NS = "http://schemas.openxmlformats.org/markup-compatibility/2006"
 _W_ATTR_VAL = tuple(f"{{{ns}}}val" for ns in _W_NS)
 
 
-def read_document(data: bytes, filename: str, *, timeout: float = 60, fmt: str | None = None) -> Document:
+def read_document(data: bytes, filename: str, *, timeout: float = 60, fmt: str | None = None,
+                  archive: zipfile.ZipFile | None = None) -> Document:
     """Read one file; raise UnreadableFile (ScanOnly for images and scans) when it cannot be.
-    `fmt` is `safety.sniff(data, filename)` when the caller has it already."""
-    fmt = fmt or safety.sniff(data, filename)
-    ext = os.path.splitext(filename or "")[1].lower().lstrip(".")
+    `fmt` is `safety.sniff(data, filename)` when the caller has it already, and `archive` the
+    zip `safety.sniff_archive` opened with it (closed here)."""
     try:
-        return _read(data, fmt, ext, timeout)
-    except UnreadableFile:
-        raise
-    except Exception as exc:  # noqa: BLE001 - libraries raise anything on hostile input
-        if _is_defused(exc):
-            raise UnreadableFile(REASON_XML_ENTITY) from exc
-        raise UnreadableFile(REASON_CORRUPT) from exc
+        fmt = fmt or safety.sniff(data, filename)
+        ext = os.path.splitext(filename or "")[1].lower().lstrip(".")
+        try:
+            return _read(data, fmt, ext, timeout, archive)
+        except UnreadableFile:
+            raise
+        except Exception as exc:  # noqa: BLE001 - libraries raise anything on hostile input
+            if _is_defused(exc):
+                raise UnreadableFile(REASON_XML_ENTITY) from exc
+            raise UnreadableFile(REASON_CORRUPT) from exc
+    finally:
+        if archive is not None:
+            archive.close()
 
 
-def _read(data: bytes, fmt: str, ext: str, timeout: float) -> Document:
+def _read(data: bytes, fmt: str, ext: str, timeout: float, archive: zipfile.ZipFile | None = None) -> Document:
     if fmt == "docx":
-        return read_docx(data)
+        return read_docx(data, archive)
     if fmt == "xlsx":
         return read_xlsx(data)
     if fmt in safety.IMAGE_FORMATS:
@@ -238,11 +244,13 @@ def _main_part(archive: zipfile.ZipFile):
     raise UnreadableFile(REASON_CORRUPT)
 
 
-def read_docx(data: bytes) -> Document:
-    try:
-        archive = zipfile.ZipFile(io.BytesIO(data))
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError) as exc:
-        raise UnreadableFile(safety.REASON_BAD_ZIP) from exc
+def read_docx(data: bytes, archive: zipfile.ZipFile | None = None) -> Document:
+    """`archive`: `data` opened already (by `safety.sniff_archive`); closed here."""
+    if archive is None:
+        try:
+            archive = zipfile.ZipFile(io.BytesIO(data))
+        except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError) as exc:
+            raise UnreadableFile(safety.REASON_BAD_ZIP) from exc
     with archive:
         reason = safety.check_members(archive.infolist())
         if reason:
@@ -291,6 +299,15 @@ _MC_FALLBACK = f"{{{_MC_NS}}}Fallback"
 # What a plain paragraph's text is made of, and what sends it to the general walk (text
 # boxes' paragraphs, nested tables, alternate content).
 _PARAGRAPH_WALK = tuple(_T | _TAB | _BREAK | _NO_BREAK_HYPHEN | _P | _TBL) + (_MC_FALLBACK,)
+# For the run-by-run reading of plain paragraphs: elements that hold no text of their own
+# (properties — which the general walk skips as well —, bookmarks, proofing and comment
+# marks, field characters and codes, symbols), and the wrappers whose children are runs.
+_R = _w("r")
+_PARAGRAPH_NO_TEXT = _w("pPr", "bookmarkStart", "bookmarkEnd", "proofErr", "commentRangeStart", "commentRangeEnd",
+                        "permStart", "permEnd")
+_RUN_NO_TEXT = _w("rPr", "lastRenderedPageBreak", "fldChar", "instrText", "delText", "softHyphen", "sym",
+                  "commentReference", "footnoteReference", "endnoteReference")
+_RUN_WRAPPERS = _w("hyperlink", "ins")
 
 
 def _child(element, tags: frozenset[str]):
@@ -323,8 +340,49 @@ def _block_items(container):
 
 
 def _paragraph_text(paragraph) -> str:
-    # Most paragraphs are runs of text: one filtered walk (in C) over their text elements.
-    # Anything nested (a text box's paragraphs, alternate content) takes the general walk.
+    # Most paragraphs are runs of text (Word's own output, the forms as units fill them): read
+    # them child by child, which creates far fewer element proxies than a filtered descendant
+    # walk (whose tag matcher lxml rebuilds on every call). Anything else in the paragraph —
+    # drawings, alternate content, content controls, w:del, w:fldSimple — takes the walks
+    # below. Both read the same text; the properties (w:pPr, w:rPr) are skipped here as the
+    # general walk skips them.
+    parts: list[str] = []
+    if _read_runs(paragraph, parts):
+        return "".join(parts)
+    return _walked_paragraph_text(paragraph)
+
+
+def _read_runs(container, parts: list[str]) -> bool:
+    """Append the text of a paragraph (or a hyperlink / tracked insertion in it) made only of
+    runs of text, tabs and breaks; False at the first element that could hold anything else."""
+    for child in container:
+        tag = child.tag
+        if tag in _R:
+            for item in child:
+                tag = item.tag
+                if tag in _T:
+                    parts.append(item.text or "")
+                elif tag in _RUN_NO_TEXT:  # before the rarer ones: every run has its w:rPr
+                    continue
+                elif tag in _TAB:
+                    parts.append("\t")
+                elif tag in _BREAK:
+                    parts.append("\n")
+                elif tag in _NO_BREAK_HYPHEN:
+                    parts.append("-")
+                else:
+                    return False
+        elif tag in _RUN_WRAPPERS:
+            if not _read_runs(child, parts):
+                return False
+        elif tag not in _PARAGRAPH_NO_TEXT:
+            return False
+    return True
+
+
+def _walked_paragraph_text(paragraph) -> str:
+    # One filtered walk (in C) over the text elements; anything nested (a text box's
+    # paragraphs, alternate content) takes the general walk.
     parts: list[str] = []
     for element in paragraph.iterdescendants(*_PARAGRAPH_WALK):
         tag = element.tag

@@ -78,10 +78,24 @@ def sniff(data: bytes, filename: str) -> str:
     docx / xlsx / pptx / odt / ods, doc / wps / xls / et / ppt / ole, ole-encrypted, pdf,
     jpeg / png / gif / bmp / tiff / heic / webp, video / audio, rtf, html, rar / 7z, zip, txt,
     unknown."""
-    ext = os.path.splitext(filename or "")[1].lower().lstrip(".")
+    fmt, archive = sniff_archive(data, filename)
+    if archive is not None:
+        archive.close()
+    return fmt
+
+
+def sniff_archive(data: bytes, filename: str) -> tuple[str, zipfile.ZipFile | None]:
+    """`sniff`, and for a docx the archive it opened to tell, so that the reader does not parse
+    the central directory a second time (`readers.read_document(..., archive=)`); the caller
+    closes it. None for every other format."""
     head = data[:64]
     if head.startswith((b"PK\x03\x04", b"PK\x05\x06", b"PK\x07\x08")):
         return _sniff_zip(data)
+    return _sniff_not_zip(data, filename, head), None
+
+
+def _sniff_not_zip(data: bytes, filename: str, head: bytes) -> str:
+    ext = os.path.splitext(filename or "")[1].lower().lstrip(".")
     if head.startswith(_OLE_MAGIC):
         return _sniff_ole(data, ext)
     if b"%PDF-" in data[:1024]:
@@ -106,29 +120,43 @@ def sniff(data: bytes, filename: str) -> str:
     return "unknown"
 
 
-def _sniff_zip(data: bytes) -> str:
+def _sniff_zip(data: bytes) -> tuple[str, zipfile.ZipFile | None]:
     try:
-        with zipfile.ZipFile(io.BytesIO(data)) as archive:
-            names = set(archive.namelist())
-            if "mimetype" in names:
-                mimetype = _read_small(archive, "mimetype")
-                if b"opendocument.text" in mimetype:
-                    return "odt"
-                if b"opendocument.spreadsheet" in mimetype:
-                    return "ods"
-            if "[Content_Types].xml" not in names:
-                return "zip"
-            if "word/document.xml" in names:
-                return "docx"
-            if "xl/workbook.xml" in names:
-                return "xlsx"
-            if "ppt/presentation.xml" in names:
-                return "pptx"
-            # Main parts under other names: the content type says which application wrote it.
-            types = _read_small(archive, "[Content_Types].xml")
-    except (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError, IndexError,
-            struct.error, UnicodeDecodeError, NotImplementedError, RuntimeError):
+        archive = zipfile.ZipFile(io.BytesIO(data))
+    except _ZIP_ERRORS:
+        return "zip", None
+    try:
+        fmt = _zip_format(archive)
+    except _ZIP_ERRORS:
+        fmt = "zip"
+    if fmt == "docx":
+        return fmt, archive
+    archive.close()
+    return fmt, None
+
+
+_ZIP_ERRORS = (zipfile.BadZipFile, zipfile.LargeZipFile, ValueError, EOFError, OSError, IndexError, struct.error,
+               UnicodeDecodeError, NotImplementedError, RuntimeError)
+
+
+def _zip_format(archive: zipfile.ZipFile) -> str:
+    names = set(archive.namelist())
+    if "mimetype" in names:
+        mimetype = _read_small(archive, "mimetype")
+        if b"opendocument.text" in mimetype:
+            return "odt"
+        if b"opendocument.spreadsheet" in mimetype:
+            return "ods"
+    if "[Content_Types].xml" not in names:
         return "zip"
+    if "word/document.xml" in names:
+        return "docx"
+    if "xl/workbook.xml" in names:
+        return "xlsx"
+    if "ppt/presentation.xml" in names:
+        return "pptx"
+    # Main parts under other names: the content type says which application wrote it.
+    types = _read_small(archive, "[Content_Types].xml")
     if b"wordprocessingml" in types:
         return "docx"
     if b"spreadsheetml" in types:

@@ -56,8 +56,8 @@ _CN_CHARS = set(_CN_DIGITS) | set(_CN_SMALL_UNITS) | set(_CN_BIG_UNITS) | set("0
 
 def _fold(written: str) -> str:
     """Full-width -> half-width (digits, brackets, commas), all whitespace removed."""
-    folded = unicodedata.normalize("NFKC", written)
-    return "".join(ch for ch in folded if not ch.isspace())
+    # str.split() splits on exactly the characters str.isspace() accepts, in C
+    return "".join(unicodedata.normalize("NFKC", written).split())
 
 
 def _strip_brackets(text: str) -> str:
@@ -186,6 +186,8 @@ def normalize_int(written: str | None) -> NormalizedValue:
     -> 50 with a warning; anything else (`若干`, `待统计`, `3-5`, `3.5`) -> an error."""
     if written is None:
         return NormalizedValue()
+    if written.isdigit() and written.isascii():
+        return NormalizedValue(int(written))  # the usual blank: what the rules below make of it
     text = _strip_brackets(_fold(written))
     if text == "":
         return NormalizedValue()
