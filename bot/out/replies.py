@@ -15,7 +15,7 @@ from ..campaign.calendar import Calendar
 from ..forms.progress_template import BLANKS_BY_KEY, blank_phrase
 from ..forms.result import (ERROR, EVIDENCE, KIND_LABELS, LIAISON_FORM, PARSED, PROGRESS_TABLE, SKIPPED,
                             FormResult)
-from ..mail.compose import header_safe, new_mail
+from ..mail.compose import header_safe, new_mail, set_alternative, set_text
 from ..mail.message import ParsedMail
 from ..resources import project_file
 
@@ -162,8 +162,7 @@ def compose_acknowledgement(ack: Acknowledgement, *, sender: str, to: str, now: 
     refs = " ".join(x for x in ((ack.references or "").split()[-10:] + [ack.message_id or ""]) if x) or None
     msg = new_mail(sender=sender, to=[to], subject=subject, auto_submitted="auto-replied", now=now,
                    in_reply_to=ack.message_id, references=refs)
-    msg.set_content(render_acknowledgement(ack), charset="utf-8")
-    msg.add_alternative(render_acknowledgement_html(ack), subtype="html", charset="utf-8")
+    set_alternative(msg, render_acknowledgement(ack), render_acknowledgement_html(ack))
     return msg
 
 
@@ -193,7 +192,7 @@ def compose_reminder(calendar: Calendar, reminder, *, sender: str, campaign_name
                      liaison_name: str | None, now: datetime) -> EmailMessage:
     msg = new_mail(sender=sender, to=list(reminder.to), subject=reminder_subject(calendar, reminder),
                    auto_submitted="auto-generated", now=now)
-    msg.set_content(render_reminder(calendar, reminder, campaign_name, liaison_name), charset="utf-8")
+    set_text(msg, render_reminder(calendar, reminder, campaign_name, liaison_name))
     return msg
 
 
@@ -206,5 +205,5 @@ def compose_sender_notice(*, calendar: Calendar, unit: str, liaison_name: str | 
     body = _env().get_template("notice.txt.j2").render(
         unit=unit, liaison=liaison_name, received=local_text(received_at, calendar), sender=header_safe(sender_addr),
         subject=header_safe(subject) or "（无主题）", items=[calendar.item_label(i) for i in items])
-    msg.set_content(body, charset="utf-8")
+    set_text(msg, body)
     return msg
