@@ -412,9 +412,10 @@ def _decide(intake: Intake, s, msg: Message, reading: Reading, received_at: date
     mail = reading.mail
     cal = intake.calendar
     now = datetime.now(timezone.utc)
-    submissions.forget_message(s, pk)
-    msg.attachments.clear()
-    s.flush()
+    if msg.processed_at is not None:  # read before (reprocess, assign): undo what it recorded
+        submissions.forget_message(s, pk)
+        msg.attachments.clear()
+        s.flush()
     msg.from_addr, msg.from_name, msg.subject = mail.from_addr, mail.from_name, mail.subject
     msg.processed_at, msg.flags = now, []
     if reading.machine:
@@ -530,7 +531,7 @@ def _queue_ack(intake: Intake, s, msg: Message, reading: Reading, unit: str | No
         msg.flags = list(msg.flags) + [f"今日已向 {to} 自动回复 {cap} 封，本封不再回复"]
         return False
     received = submissions.received_items(s, unit) if unit else {}
-    liaison = submissions.liaisons(s).get(unit) if unit else None
+    liaison = submissions.liaison_of(s, unit) if unit else None
     ack = replies.build_acknowledgement(
         calendar=intake.calendar, mail=mail, files=reading.files, body=reading.body, unit=unit,
         outcome=msg.outcome, reason=msg.reason, flags=list(msg.flags), items=outcome_items,
@@ -558,7 +559,7 @@ def _tell_liaison(intake: Intake, s, msg: Message, unit: str, items: list[str], 
                   received_at: datetime, now: datetime) -> None:
     """A unit's figures came from an address not on its record: they are accepted, and the
     liaison on record (else the roster's addresses) is told, once per message."""
-    liaison = submissions.liaisons(s).get(unit) or {}
+    liaison = submissions.liaison_of(s, unit) or {}
     to = [a for a, u in liaison_addrs.items() if u == unit] or list(intake.roster.by_name[unit].emails)
     to = [a for a in to if a != msg.from_addr]
     if not to or not items:

@@ -21,7 +21,6 @@ from email.utils import getaddresses
 
 import aiosmtplib
 from sqlalchemy import func, select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from ..config import SmtpConfig
@@ -42,20 +41,28 @@ class SmtpError(Exception):
 
 def enqueue(session: Session, *, key: str, kind: str, message: EmailMessage,
             message_pk: int | None = None, now: datetime | None = None) -> bool:
-    """Queue a mail under `key`; False (and nothing queued) when that key exists already."""
-    if session.scalar(select(OutboxMail.id).where(OutboxMail.key == key)) is not None:
-        return False
+    """Queue a mail under `key`; False (and nothing queued) when that key exists already,
+    queued by this process or by another one at the same moment: one INSERT ... ON CONFLICT
+    DO NOTHING decides, on both backends."""
     recipients = [addr.lower() for _, addr in getaddresses(message.get_all("To", []) + message.get_all("Cc", [])) if addr]
-    row = OutboxMail(key=key, kind=kind, to_addr=recipients[0] if recipients else "",
-                     recipients=recipients, subject=str(message["Subject"] or ""),
-                     raw=message.as_bytes(), message_pk=message_pk,
-                     next_attempt_at=now or datetime.now(timezone.utc))
-    try:
-        with session.begin_nested():
-            session.add(row)
-    except IntegrityError:
-        return False  # another process queued the same key first
-    return True
+    row = dict(key=key, kind=kind, to_addr=recipients[0] if recipients else "", recipients=recipients,
+               subject=str(message["Subject"] or ""), raw=message.as_bytes(), message_pk=message_pk,
+               next_attempt_at=now or datetime.now(timezone.utc))  # the rest: the columns' defaults
+    insert = _insert_for(session)
+    session.flush()  # rows this session added before (a message row the key refers to) go first
+    done = session.execute(insert(OutboxMail).values(**row).on_conflict_do_nothing(index_elements=["key"]))
+    return done.rowcount == 1
+
+
+def _insert_for(session: Session):
+    name = session.get_bind().dialect.name
+    if name == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif name == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert
+    else:  # pragma: no cover - interface.md names these two backends
+        raise ValueError(f"unsupported database {name}")
+    return insert
 
 
 def recent_count(session: Session, *, kind: str, to_addr: str, since: datetime) -> int:

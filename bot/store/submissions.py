@@ -68,6 +68,14 @@ def liaisons(session: Session) -> dict[str, dict]:
         Submission.evidence_only.is_(False)))}
 
 
+def liaison_of(session: Session, unit: str) -> dict | None:
+    """One unit's current liaison form's values (as `liaisons` gives them for every unit)."""
+    sub = session.scalar(select(Submission).where(
+        Submission.unit == unit, Submission.item == "liaison_form", Submission.current.is_(True),
+        Submission.evidence_only.is_(False)).order_by(Submission.id.desc()).limit(1))
+    return dict(sub.values or {}) if sub is not None else None
+
+
 def received_items(session: Session, unit: str) -> dict[str, datetime]:
     """Item -> earliest arrival of an editable submission, for one unit."""
     out: dict[str, datetime] = {}

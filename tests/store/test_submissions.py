@@ -50,3 +50,21 @@ def test_older_arrival_processed_later_does_not_become_current(tmp_path):
         assert record(s, 5, {"a": 5}) == subs.NEW
         assert record(s, 1, {"a": 1}) == subs.NEW
         assert current(s) == [{"a": 5}]
+
+
+def test_liaison_of_is_the_current_liaison_form_as_liaisons_gives_it(tmp_path):
+    db = Database(f"sqlite:///{tmp_path}/t.db")
+    with db.session() as s:
+        def liaison(n, unit, name, **kw):
+            return subs.record(s, unit=unit, item="liaison_form", kind="liaison_form", message_pk=_msg(s, n),
+                               attachment_pk=None, received_at=T0 + timedelta(hours=n),
+                               values={"name": name, "email": f"{n}@x.test"}, text="", **kw)
+        liaison(1, "岳西县总工会", "张三")
+        liaison(2, "岳西县总工会", "李四")
+        liaison(3, "桐城市总工会", "王五")
+        liaison(4, "桐城市总工会", "扫描件", evidence_only=True, file_sha256="f" * 64)
+        record(s, 5, {"a": 1})
+        assert subs.liaison_of(s, "岳西县总工会")["name"] == "李四"
+        assert subs.liaison_of(s, "桐城市总工会")["name"] == "王五"
+        assert subs.liaison_of(s, "潜山市总工会") is None
+        assert {u: subs.liaison_of(s, u) for u in subs.liaisons(s)} == subs.liaisons(s)
