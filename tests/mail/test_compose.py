@@ -3,7 +3,6 @@ by the email package exactly as they were given."""
 from __future__ import annotations
 
 import base64
-import re
 from datetime import datetime, timezone
 from email import message_from_bytes
 from email.policy import default
@@ -43,9 +42,10 @@ def test_any_subject_and_name_read_back_as_given(subject, name):
     assert parsed["Subject"] == header_safe(subject, 250)
     addresses = parsed["To"].addresses
     assert [a.addr_spec for a in addresses] == ["liaison@example.test", "second@example.test"]
-    shown = header_safe(name)
-    # a display name is a phrase: the email package reads its runs of spaces as one
-    assert addresses[0].display_name == re.sub(" +", " ", shown)
+    # The email package reads a display name's whitespace its own way (runs of spaces as one,
+    # and a space between two encoded words where RFC 2047 says there is none: the same with
+    # names it folded itself), so the characters are compared without it.
+    assert addresses[0].display_name.replace(" ", "") == header_safe(name).replace(" ", "")
     assert parsed["From"].addresses[0].display_name == "安庆市总工会劳动保护部"
 
 
