@@ -119,21 +119,17 @@ protocol imap {{
         return self
 
     def stop(self) -> None:
-        if self.proc is not None:
-            self.proc.terminate()
-            try:
-                self.proc.wait(timeout=10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-            if self.proc.stderr:
-                self.proc.stderr.close()
-            self.proc = None
+        self._terminate()
         shutil.rmtree(self.dir, ignore_errors=True)
 
     def restart(self, down_for: float = 2.0) -> None:
         """Stop the server (every connection drops), stay down `down_for` seconds, start it
         again on the same port with the same mail."""
+        self._terminate()
+        time.sleep(down_for)
+        self.start()
+
+    def _terminate(self) -> None:
         if self.proc is not None:
             self.proc.terminate()
             try:
@@ -144,8 +140,6 @@ protocol imap {{
             if self.proc.stderr:
                 self.proc.stderr.close()
             self.proc = None
-        time.sleep(down_for)
-        self.start()
 
     # -- helpers for tests ----------------------------------------------------------------------
     def client(self, user: str) -> IMAPClient:
