@@ -132,6 +132,9 @@ class _Readers:
             return future.result()
         except BrokenProcessPool:
             pass
+        except Exception as exc:  # noqa: BLE001 - a result that could not travel back (pickling)
+            log.error("读取邮件原件 %s 的结果无法取回：%r", digest, exc)
+            return pipeline.ReadFailure(f"读取结果无法取回（{type(exc).__name__}），原件已保存，请人工查看", repr(exc))
         # A worker died: this mail may be the cause or only have shared the pool with it.
         # Read alone, it either succeeds or is the cause.
         if getattr(future, "pool", None) is self.pool:

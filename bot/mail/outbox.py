@@ -50,8 +50,11 @@ def enqueue(session: Session, *, key: str, kind: str, message: EmailMessage,
                next_attempt_at=now or datetime.now(timezone.utc))  # the rest: the columns' defaults
     insert = _insert_for(session)
     session.flush()  # rows this session added before (a message row the key refers to) go first
-    done = session.execute(insert(OutboxMail).values(**row).on_conflict_do_nothing(index_elements=["key"]))
-    return done.rowcount == 1
+    # RETURNING, not rowcount: drivers differ in what rowcount says for an INSERT that the
+    # database may skip (psycopg reports nothing useful here)
+    done = session.execute(insert(OutboxMail).values(**row).on_conflict_do_nothing(index_elements=["key"])
+                           .returning(OutboxMail.id))
+    return done.first() is not None
 
 
 def _insert_for(session: Session):
