@@ -288,6 +288,8 @@ _P, _TBL, _BODY, _T = _w("p"), _w("tbl"), _w("body"), _w("t")
 _TR, _TC, _TRPR, _TCPR = _w("tr"), _w("tc"), _w("trPr"), _w("tcPr")
 _SDT, _SDT_CONTENT = _w("sdt"), _w("sdtContent")
 _TAB, _BREAK, _NO_BREAK_HYPHEN = _w("tab"), _w("br", "cr"), _w("noBreakHyphen")
+# The run-level marks that stand for a character in the text (every reader below uses this).
+_MARK_TEXT = {**dict.fromkeys(_TAB, "\t"), **dict.fromkeys(_BREAK, "\n"), **dict.fromkeys(_NO_BREAK_HYPHEN, "-")}
 _GRID_BEFORE, _GRID_AFTER, _GRID_SPAN = _w("gridBefore"), _w("gridAfter"), _w("gridSpan")
 _VMERGE, _HMERGE = _w("vMerge"), _w("hMerge")
 _SKIPPED = _w("delText", "instrText", "pPr", "rPr", "tblPr", "trPr", "tcPr", "sectPr")
@@ -364,12 +366,8 @@ def _read_runs(container, parts: list[str]) -> bool:
                     parts.append(item.text or "")
                 elif tag in _RUN_NO_TEXT:  # before the rarer ones: every run has its w:rPr
                     continue
-                elif tag in _TAB:
-                    parts.append("\t")
-                elif tag in _BREAK:
-                    parts.append("\n")
-                elif tag in _NO_BREAK_HYPHEN:
-                    parts.append("-")
+                elif tag in _MARK_TEXT:
+                    parts.append(_MARK_TEXT[tag])
                 else:
                     return False
         elif tag in _RUN_WRAPPERS:
@@ -388,12 +386,8 @@ def _walked_paragraph_text(paragraph) -> str:
         tag = element.tag
         if tag in _T:
             parts.append(element.text or "")
-        elif tag in _TAB:
-            parts.append("\t")
-        elif tag in _BREAK:
-            parts.append("\n")
-        elif tag in _NO_BREAK_HYPHEN:
-            parts.append("-")
+        elif tag in _MARK_TEXT:
+            parts.append(_MARK_TEXT[tag])
         else:
             parts = []
             _collect_text(paragraph, parts, top=True)
@@ -411,14 +405,8 @@ def _collect_text(element, parts: list[str], top: bool = False) -> None:
     if tag in _T:
         parts.append(element.text or "")
         return
-    if tag in _TAB:
-        parts.append("\t")
-        return
-    if tag in _BREAK:
-        parts.append("\n")
-        return
-    if tag in _NO_BREAK_HYPHEN:
-        parts.append("-")
+    if tag in _MARK_TEXT:
+        parts.append(_MARK_TEXT[tag])
         return
     if tag in _P and not top and parts and not parts[-1].endswith("\n"):
         parts.append("\n")
