@@ -81,6 +81,14 @@ class CampaignConfig:
     end: date
     deadlines: dict[str, datetime]  # item -> aware datetime in the campaign's zone
     weekly_report: WeeklyReport
+    # The first day whose mail can be a submission (the notice's issue date): mail that
+    # arrived before it is kept and listed, never answered or counted. Default: `start`.
+    submissions_open: date | None = None
+
+    @property
+    def opens_at(self) -> datetime:
+        """The moment submissions open, in the campaign's zone."""
+        return datetime.combine(self.submissions_open or self.start, time(0, 0), self.timezone)
 
 
 @dataclass(frozen=True)
@@ -322,7 +330,11 @@ def parse_config(data: dict, path: Path) -> Config:
     if last < first:
         raise ConfigError(f"配置 {wr.key('last')} 早于 first")
     weekly = WeeklyReport(weekday, _time(wr, "time", "17:30"), first, last)
-    campaign = CampaignConfig(cp.get("name", str, "“安全生产月”活动"), tz, start, end, deadlines, weekly)
+    opens = cp.get("submissions_open", date, start)
+    if opens > end:
+        raise ConfigError(f"配置 {cp.key('submissions_open')} 晚于活动结束日期 end")
+    campaign = CampaignConfig(cp.get("name", str, "“安全生产月”活动"), tz, start, end, deadlines, weekly,
+                              submissions_open=opens)
 
     sc = root.sub("schedule", required=False)
     days = sc.get("deadline_reminders_days_before", list, [2, 0])
