@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from datetime import datetime, timezone
 
 from imapclient.exceptions import IMAPClientError
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from . import pipeline
 from .mail.archive import StorageError
@@ -50,6 +50,9 @@ def fetch_and_process(intake: pipeline.Intake, mailbox: Mailbox, should_stop=lam
         if outcome == TAKEN:  # another daemon on the same database has it
             continue
         result.outcomes[outcome] = result.outcomes.get(outcome, 0) + 1  # logged by pipeline._record
+    if result.outcomes.get(pipeline.SET_ASIDE):
+        log.info("已存档 %d 封启用前或活动开始接收报送前的旧邮件（intake messages 可查），不回复、不计入",
+                 result.outcomes[pipeline.SET_ASIDE])
     if intake.config.mailbox.processed_folder and handled:
         try:
             mailbox.move_processed(_processed_uids(intake, mailbox, handled))
@@ -141,6 +144,29 @@ def poll_once(intake: pipeline.Intake, progress: Progress | None = None) -> Cycl
         raise MailboxError(f"IMAP 连接中断：{exc or type(exc).__name__}（已收取的邮件均已保存，下次继续）") from None
     result.sent = outbox.drain()
     return result
+
+
+def mark_handled(intake: pipeline.Intake, progress: Progress | None = None) -> int:
+    """`intake mark-handled`, before going live: everything in the mailbox now is kept and
+    listed but counts as handled by the office: never answered, never counted, also when
+    reprocessed later. Mail kept earlier and not yet processed is marked too. Returns how
+    many mails were marked."""
+    progress = progress or NoProgress()
+    _sweep(intake)
+    with Mailbox(intake.config.mailbox) as mailbox:
+        keep_new(intake, mailbox, CycleResult(), progress=progress)
+    now = datetime.now(timezone.utc)
+    with intake.db.session() as s:
+        pending = list(s.scalars(select(Message.id).where(Message.outcome == PENDING).order_by(Message.id)))
+        if pending:
+            s.execute(update(Message).where(Message.id.in_(pending)).values(marked_handled_at=now)
+                      .execution_options(synchronize_session=False))
+    progress.stage("标记为已处理", len(pending))
+    marked = 0
+    for _, outcome in process_all(intake, pending):
+        progress.advance()
+        marked += outcome == pipeline.SET_ASIDE
+    return marked
 
 
 class StopFlag:

@@ -20,7 +20,7 @@ import os
 import socket
 import traceback
 import uuid
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timedelta, timezone
 from email.parser import BytesHeaderParser
 from email.policy import compat32
@@ -28,11 +28,13 @@ from email.policy import compat32
 from sqlalchemy import or_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from . import conversation
 from .campaign.calendar import Calendar
 from .campaign.roster import Roster
 from .config import Config
 from .forms import classify
-from .forms.result import EVIDENCE, FORM_KINDS, PARSED, WEEKLY_REPORT, FormResult
+from .forms.result import (EVIDENCE, FORM_KINDS, LIAISON_FORM, PARSED, PROGRESS_TABLE, WEEKLY_REPORT,
+                           FormResult)
 from .mail.archive import Archive, sha256
 from .mail.authresults import sender_check
 from .mail.imap import FetchedMail
@@ -41,6 +43,7 @@ from .mail.message import ParsedMail
 from .mail.mime import parse_mail
 from .mail.outbox import enqueue, recent_count
 from .out import replies
+from .out.organizer_notes import compose_identity_note
 from .store import submissions
 from .store.db import Database
 from .store.models import (ACCEPTED, AUTO_REPLY, DUPLICATE, IGNORED, NEEDS_REVIEW, PENDING, TAKEN,
@@ -52,6 +55,13 @@ log = logging.getLogger(__name__)
 # conversion has its own timeout). A daemon killed mid-way on this host frees its claims at
 # once (see _holder_is_gone); one on another host holds them until they lapse.
 CLAIM_SECONDS = 600.0
+
+# What `process` returns for mail that is kept and listed but not read: it arrived before the
+# campaign accepts submissions, or an admin marked it handled before going live. Stored as
+# IGNORED with the reason; the daemon counts these apart so a first start on a full mailbox
+# can say how many old mails it set aside.
+SET_ASIDE = "set_aside"
+REASON_MARKED_HANDLED = "启用前已在邮箱中，管理员已标记为已处理（intake mark-handled），仅存档，不回复、不计入"
 
 
 @dataclass
@@ -265,7 +275,7 @@ def process(intake: Intake, pk: int, *, only_pending: bool | None = None) -> str
     job = begin(intake, pk, only_pending=only_pending)
     if job is None:
         return TAKEN
-    return finish(intake, job, read_archived(intake, job.digest))
+    return finish(intake, job, read_archived(intake, job.digest, headers_only=job.set_aside is not None))
 
 
 @dataclass(frozen=True)
@@ -277,6 +287,7 @@ class Job:
     digest: str
     received_at: datetime
     assigned: str | None
+    set_aside: str | None = None  # why the mail is only kept and listed (see SET_ASIDE)
 
 
 @dataclass(frozen=True)
@@ -295,15 +306,36 @@ def begin(intake: Intake, pk: int, *, only_pending: bool | None = None) -> Job |
     return _claim(intake, pk, only_pending, getattr(pk, "stale_claim", None))
 
 
-def read_archived(reader, digest: str) -> Reading | ReadFailure:
+def set_aside_reason(intake: Intake, received_at: datetime, marked_handled_at: datetime | None,
+                     assigned: str | None) -> str | None:
+    """Why a mail is only kept and listed, never read, answered or counted; None when it is
+    read as usual. An admin's `assign` overrides both reasons: that mail is wanted."""
+    if assigned:
+        return None
+    if marked_handled_at is not None:
+        return REASON_MARKED_HANDLED
+    opens = intake.config.campaign.opens_at
+    if received_at < opens:
+        return (f"早于本次活动开始接收报送的日期（{opens.year}年{opens.month}月{opens.day}日），"
+                "仅存档备查，不回复、不计入")
+    return None
+
+
+def read_archived(reader, digest: str, *, headers_only: bool = False) -> Reading | ReadFailure:
     """The pure middle of a message's walk: its raw bytes from the archive, read. `reader` has
     the `config` and `archive` of an Intake (a worker process of bot/reading_pool.py builds
-    just those). Never raises for a mail: a failure is returned with its reason."""
+    just those). With `headers_only` (mail set aside) only From and Subject are read: years
+    of an everyday mailbox cost no attachment reading. Never raises for a mail: a failure is
+    returned with its reason."""
     try:
         raw = reader.archive.read_mail(digest)
     except OSError as exc:
         return ReadFailure(f"原件文件无法读取（{exc.strerror or exc}），请从邮箱重新收取", f"{digest}: {exc}")
     try:
+        if headers_only:
+            # parse_mail's over-size path reads the header block alone; its problem line
+            # (the mail being too large) does not apply here.
+            return Reading(replace(parse_mail(raw, max_bytes=0), problems=()), None)
         return read_message(reader, raw)
     except Exception as exc:  # noqa: BLE001 - never stop the daemon for one mail
         return ReadFailure(f"邮件无法解析（{type(exc).__name__}），原件已保存，请人工查看", traceback.format_exc())
@@ -318,7 +350,8 @@ def finish(intake: Intake, job: Job, reading: Reading | ReadFailure) -> str:
             log.error("处理邮件 %s 出错：%s", pk, reading.detail or reading.reason)
             return _record_failure(intake, pk, token, reading.reason)
         try:
-            return _record(intake, pk, token, reading, job.received_at, job.assigned)
+            follow_ups: list[int] = []
+            outcome = _record(intake, job, reading, follow_ups)
         except _ClaimLost:
             raise
         except Exception as exc:  # noqa: BLE001
@@ -327,6 +360,9 @@ def finish(intake: Intake, job: Job, reading: Reading | ReadFailure) -> str:
     except _ClaimLost:
         log.info("邮件 %s 已由另一进程处理，本次结果不记录", pk)
         return TAKEN
+    for other in follow_ups:  # mail this one settled (its sender named its unit): read again now
+        process(intake, other)
+    return SET_ASIDE if job.set_aside else outcome
 
 
 def _claim(intake: Intake, pk: int, only_pending: bool, stale: str | None = None) -> Job | None:
@@ -348,9 +384,12 @@ def _claim(intake: Intake, pk: int, only_pending: bool, stale: str | None = None
         # PostgreSQL): one round trip per claim.
         row = s.execute(update(Message).where(*where).values(
             claim_token=token, claimed_by=_HOLDER, claimed_until=now + timedelta(seconds=CLAIM_SECONDS))
-            .returning(Message.sha256, Message.received_at, Message.assigned_unit)
+            .returning(Message.sha256, Message.received_at, Message.assigned_unit, Message.marked_handled_at)
             .execution_options(synchronize_session=False)).first()
-    return None if row is None else Job(int(pk), token, row.sha256, row.received_at, row.assigned_unit)
+    if row is None:
+        return None
+    return Job(int(pk), token, row.sha256, row.received_at, row.assigned_unit,
+               set_aside_reason(intake, row.received_at, row.marked_handled_at, row.assigned_unit))
 
 
 _HOLDER = f"{socket.gethostname()}:{os.getpid()}"
@@ -394,30 +433,63 @@ def _record_failure(intake: Intake, pk: int, token: str, reason: str) -> str:
     return NEEDS_REVIEW
 
 
-def _record(intake: Intake, pk: int, token: str, reading: Reading, received_at: datetime,
-            assigned: str | None) -> str:
+def _record(intake: Intake, job: Job, reading: Reading, follow_ups: list[int]) -> str:
     with intake.db.session() as s:
-        msg = _claimed(s, pk, token)
-        outcome = _decide(intake, s, msg, reading, received_at, assigned)
-        log.info("邮件 #%d %s 《%s》 → %s%s%s", msg.id, msg.from_addr, (msg.subject or "")[:40], outcome,
+        msg = _claimed(s, job.pk, job.token)
+        if job.set_aside:
+            outcome = _set_aside(s, msg, reading, job.set_aside)
+        else:
+            outcome = _decide(intake, s, msg, reading, job.received_at, job.assigned, follow_ups)
+        # one line per mail handled; mail set aside (years of an old mailbox) is counted instead
+        log.log(logging.DEBUG if job.set_aside else logging.INFO, "邮件 #%d %s 《%s》 → %s%s%s", msg.id, msg.from_addr, (msg.subject or "")[:40], outcome,
                  f"（{msg.unit}）" if msg.unit else "", f"：{msg.reason}" if msg.reason else "")
         return outcome
 
 
-def _decide(intake: Intake, s, msg: Message, reading: Reading, received_at: datetime,
-            assigned: str | None) -> str:
-    """The outcome of a claimed message from its reading: what it carried recorded, its answer
-    queued, all in the caller's transaction."""
-    pk = msg.id
-    mail = reading.mail
-    cal = intake.calendar
-    now = datetime.now(timezone.utc)
-    if msg.processed_at is not None:  # read before (reprocess, assign): undo what it recorded
-        submissions.forget_message(s, pk)
+def _start_over(s, msg: Message, mail: ParsedMail, now: datetime) -> None:
+    """A message read before (reprocess, assign) forgets what it recorded; its headers are
+    stored as read now."""
+    if msg.processed_at is not None:
+        submissions.forget_message(s, msg.id)
         msg.attachments.clear()
         s.flush()
     msg.from_addr, msg.from_name, msg.subject = mail.from_addr, mail.from_name, mail.subject
     msg.processed_at, msg.flags = now, []
+
+
+def _set_aside(s, msg: Message, reading: Reading, reason: str) -> str:
+    """Kept and listed with its sender and subject; nothing read, recorded or answered."""
+    _start_over(s, msg, reading.mail, datetime.now(timezone.utc))
+    msg.outcome, msg.reason, msg.kinds, msg.unit, msg.unit_source = IGNORED, reason, [], None, None
+    return IGNORED
+
+
+# Words that make mail from a registered unit look like a try at this campaign's submission even
+# when nothing in it was recognised: such mail waits for a person and its sender is told what
+# was missing. Without them it is the office's everyday mail and is not answered.
+_CAMPAIGN_WORDS = ("安全生产",)
+_SUBMISSION_KINDS = frozenset({LIAISON_FORM, PROGRESS_TABLE, WEEKLY_REPORT})
+
+
+def _looks_like_submission(reading: Reading) -> bool:
+    mail = reading.mail
+    names = [mail.subject, *(f.filename for f in reading.files)]
+    if any(classify.keyword_kind(text) in _SUBMISSION_KINDS for text in names):
+        return True
+    hay = " ".join(names) + " " + (mail.body_text or "")[:4000]
+    return any(word in hay for word in _CAMPAIGN_WORDS)
+
+
+def _decide(intake: Intake, s, msg: Message, reading: Reading, received_at: datetime,
+            assigned: str | None, follow_ups: list[int]) -> str:
+    """The outcome of a claimed message from its reading: what it carried recorded, its answer
+    queued, all in the caller's transaction. Mail it settles (an earlier one whose unit its
+    sender now named) is appended to `follow_ups` for reading after the commit."""
+    pk = msg.id
+    mail = reading.mail
+    cal = intake.calendar
+    now = datetime.now(timezone.utc)
+    _start_over(s, msg, mail, now)
     if reading.machine:
         msg.outcome, msg.reason, msg.kinds, msg.unit = AUTO_REPLY, reading.machine, [], None
         return AUTO_REPLY
@@ -436,6 +508,19 @@ def _decide(intake: Intake, s, msg: Message, reading: Reading, received_at: date
 
     liaison_addrs = submissions.liaison_addresses(s)
     unit, source = identify_unit(intake, reading, liaison_addrs, assigned)
+    answered = None  # the earlier mail whose unit this one names, when it answers our question
+    if unit is None:
+        unit = conversation.confirmed_unit(s, mail.from_addr)
+        source = conversation.SOURCE if unit else None
+    if unit is None:
+        answered = conversation.awaiting_unit(s, mail.from_addr, pk, received_at)
+        named = conversation.named_unit(intake.roster, mail.subject, mail.body_text) if answered else None
+        if named is None:
+            answered = None
+        else:
+            unit, source = named.name, conversation.SOURCE
+    elif source == "assigned" and conversation.confirmed_unit(s, mail.from_addr) == unit:
+        source = conversation.SOURCE  # assigned by its sender's answer, not by an admin
     msg.unit, msg.unit_source = unit, source
 
     forms = [(f, rec) for f, rec in zip(reading.files, records)
@@ -494,11 +579,18 @@ def _decide(intake: Intake, s, msg: Message, reading: Reading, received_at: date
     elif carried or problems:
         outcome = NEEDS_REVIEW
         reason = "无法确定报送单位，请用 intake assign 指定" if not unit else "；".join(problems) or "附件无法识别"
-    elif unit:
+    elif answered is not None:
+        outcome, reason = IGNORED, f"来信人回复说明单位为 {unit}，已据此重新处理邮件 #{answered}"
+    elif unit and _looks_like_submission(reading):
         outcome, reason = NEEDS_REVIEW, "来自登记单位，但未发现本次活动的表格或材料"
+    elif unit:
+        outcome, reason = IGNORED, f"来自登记单位（{unit}），但不是本次活动的报送（无活动表格、材料或关键词），未回复"
     else:
         outcome, reason = IGNORED, "来自未登记地址，且不含本次活动的材料"
     msg.outcome, msg.reason = outcome, reason
+    if answered is not None:
+        _settle_identity(intake, s, msg, reading, unit, answered, received_at, now)
+        follow_ups.append(answered)
 
     if outcome != IGNORED and (unit or carried):
         msg.acknowledged = _queue_ack(intake, s, msg, reading, unit, outcome_items, received_at, now)
@@ -508,7 +600,24 @@ def _decide(intake: Intake, s, msg: Message, reading: Reading, received_at: date
     return outcome
 
 
-_SOURCE_LABEL = {"form": "表内单位名称", "subject": "邮件主题", "assigned": "管理员指定"}
+_SOURCE_LABEL = {"form": "表内单位名称", "subject": "邮件主题", "assigned": "管理员指定",
+                 conversation.SOURCE: "来信人回复说明"}
+
+
+def _settle_identity(intake: Intake, s, msg: Message, reading: Reading, unit: str, original_pk: int,
+                     received_at: datetime, now: datetime) -> None:
+    """The sender of `original_pk` named its unit in this reply: the original is tied to the
+    unit (read again after this commit, as if assigned) and the organizers are told."""
+    original = s.get(Message, original_pk)
+    original.assigned_unit = unit
+    if not intake.config.organizers:
+        return
+    note = compose_identity_note(
+        calendar=intake.calendar, to=list(intake.config.organizers), sender=intake.config.smtp.sender,
+        sender_addr=msg.from_addr, unit=unit, reply_pk=msg.id, subject=msg.subject,
+        answer=classify.strip_quoted(reading.mail.body_text or ""), original_pk=original_pk,
+        original_subject=original.subject, received_at=received_at, now=now)
+    enqueue(s, key=f"identity:{_message_key(msg)}", kind="notice", message=note, message_pk=msg.id, now=now)
 
 
 def _item_for(cal: Calendar, result: FormResult, received_at: datetime) -> str:

@@ -81,13 +81,16 @@ def process_all(intake: pipeline.Intake, pks: Iterable[int], *, only_pending: bo
                 if pk is None:
                     return
                 job = pipeline.begin(intake, pk, only_pending=only_pending)
-                ahead.append((pk, job, readers.submit(job.digest) if job else None))
+                # mail set aside is read for its headers alone, here: no worker needed
+                ahead.append((pk, job, readers.submit(job.digest) if job and not job.set_aside else None))
 
         claim_more()
         while ahead:
             pk, job, future = ahead.popleft()
             if job is None:
                 outcome = TAKEN
+            elif future is None:
+                outcome = pipeline.finish(intake, job, pipeline.read_archived(intake, job.digest, headers_only=True))
             else:
                 outcome = pipeline.finish(intake, job, readers.result(future, job.digest))
             claim_more()

@@ -12,7 +12,7 @@ from imapclient.exceptions import IMAPClientError
 from tests.conftest import ROOT
 from tests.imap126 import Imap126
 from tests.servers import PASSWORD, Daemon
-from tests.test_cli import weekly_mail
+from tests.fixtures.commands import weekly_mail
 from tests.test_samples import EXPECTED, SAMPLES, intake
 
 

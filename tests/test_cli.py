@@ -2,31 +2,13 @@
 from __future__ import annotations
 
 import json
-import os
 import subprocess
 import sys
 from datetime import datetime, timezone
-from email.message import EmailMessage
 
 from tests.conftest import ROOT
+from tests.fixtures.commands import run, weekly_mail
 from tests.servers import Daemon, free_port
-
-
-def run(setup, *args, env_extra=None, timeout=120):
-    env = dict(os.environ, INTAKE_CONFIG=str(setup.config_path), **(env_extra or {}))
-    return subprocess.run([sys.executable, "-m", "bot", *args], cwd=ROOT, env=env, capture_output=True,
-                          text=True, timeout=timeout)
-
-
-def weekly_mail(sender="tcszgh@example.test", subject="桐城市总工会本周工作开展情况", mid="<w1@example.test>",
-                body="本周我会组织开展了安全生产月启动仪式，参加职工120人；开展隐患排查3次。"):
-    m = EmailMessage()
-    m["From"] = f"桐城市总工会 <{sender}>"
-    m["To"] = "aqghljb@126.com"
-    m["Subject"] = subject
-    m["Message-ID"] = mid
-    m.set_content(body, charset="utf-8")
-    return m.as_bytes()
 
 
 def test_check_passes_against_real_servers(setup):

@@ -9,7 +9,7 @@ from zoneinfo import ZoneInfo
 
 from tests.conftest import ROOT
 from tests.servers import Daemon
-from tests.test_cli import weekly_mail
+from tests.fixtures.commands import weekly_mail
 
 TZ = ZoneInfo("Asia/Shanghai")
 WEEKDAYS = ["mon", "tue", "wed", "thu", "fri", "sat", "sun"]

@@ -26,7 +26,7 @@ import pytest
 from tests.conftest import ROOT, SAMPLES, new_setup
 from tests.fixtures import hostile as H
 from tests.fixtures.office_files import liaison_docx
-from tests.test_cli import weekly_mail
+from tests.fixtures.commands import weekly_mail
 
 UNIT = "桐城市总工会"
 UNIT_ADDR = "tcszgh@example.test"

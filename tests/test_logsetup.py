@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from bot import logsetup
 from tests.conftest import ROOT
 from tests.servers import PASSWORD
-from tests.test_cli import weekly_mail
+from tests.fixtures.commands import weekly_mail
 
 
 def _logger(name: str) -> logging.Logger:

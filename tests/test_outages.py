@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, text
 from bot.forms.blank_forms import fill_progress_docx
 from bot.forms.progress_template import BLANKS, INT
 from tests.fixtures.mails import build_mail
-from tests.test_cli import run, weekly_mail
+from tests.fixtures.commands import run, weekly_mail
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 

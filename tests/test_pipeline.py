@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from bot.daemon import poll_once
 from bot.store.models import Message
-from tests.test_cli import weekly_mail
+from tests.fixtures.commands import weekly_mail
 
 WHEN = datetime(2020, 6, 9, 2, 0, tzinfo=timezone.utc)
 

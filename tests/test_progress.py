@@ -10,7 +10,7 @@ import subprocess
 import sys
 
 from tests.conftest import ROOT
-from tests.test_cli import run
+from tests.fixtures.commands import run
 from tests.test_outages import form_mail
 
 ANSI = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")

@@ -6,7 +6,7 @@ import os
 import re
 
 from tests.servers import free_port
-from tests.test_cli import run, weekly_mail
+from tests.fixtures.commands import run, weekly_mail
 
 SECRET = "Sq7-wr0ng-Zx9!"  # a wrong IMAP/SMTP authorization code, as an admin might mistype it
 DB_SECRET = "Db-Pa55-w0rd"

@@ -8,7 +8,7 @@ import json
 from bot.forms.blank_forms import fill_progress_docx
 from bot.forms.progress_template import BLANKS, INT
 from tests.fixtures.mails import build_mail
-from tests.test_cli import run
+from tests.fixtures.commands import run
 
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 UNIT = "迎江区总工会"  # on record: yjqzgh@example.test and yj_ghb@example.test

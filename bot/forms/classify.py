@@ -199,7 +199,7 @@ _MIN_BODY_CHARS = 40
 _MIN_NAMED_BODY_CHARS = 12
 
 
-def _strip_quoted(body: str) -> str:
+def strip_quoted(body: str) -> str:
     lines: list[str] = []
     for line in body.replace("\r\n", "\n").replace("\r", "\n").split("\n"):
         if _QUOTE_START_RE.match(line):
@@ -227,7 +227,7 @@ def read_body(subject: str, body: str) -> FormResult | None:
     a weekly report and the body must hold real content beyond greetings, "请查收" cover lines
     and the signature."""
     try:
-        text = _strip_quoted(body or "")
+        text = strip_quoted(body or "")
         content = [line for line in text.split("\n") if not _is_boilerplate(line)]
         # A subject that names the weekly report is a strong signal: a clerk's two-line report
         # ("本周开展隐患排查3次……") counts; without it, ask for more text before calling it one.

@@ -22,7 +22,7 @@ from sqlalchemy.orm import Session, sessionmaker
 MIGRATIONS = Path(__file__).resolve().with_name("migrations")
 # The newest revision in migrations/versions (tests/store/test_migrations.py checks it): a
 # database already there is opened without importing Alembic, which a short command notices.
-SCHEMA_HEAD = "0004_submission_kind_index"
+SCHEMA_HEAD = "0005_marked_handled"
 # What Base.metadata.create_all made before there were migrations.
 PRE_MIGRATION_REVISION = "0001_initial"
 # pg_advisory_xact_lock key for migrating: any constant the bot uses for nothing else ("intk").

@@ -66,7 +66,9 @@ OUTCOMES = (ACCEPTED, NEEDS_REVIEW, DUPLICATE, AUTO_REPLY, IGNORED)
 TAKEN = "taken"
 OUTCOME_LABELS = {"accepted": "已登记", "needs_review": "待人工处理", "duplicate": "重复",
                   "auto_reply": "自动回复（不答复）", "ignored": "已忽略", "pending": "待处理",
-                  "taken": "由另一进程处理"}
+                  "taken": "由另一进程处理",
+                  # return values only, never stored: stored as "ignored" with the reason
+                  "set_aside": "启用前或活动开始前的旧邮件（仅存档）"}
 
 
 class Message(Base):
@@ -94,6 +96,9 @@ class Message(Base):
     sender_check: Mapped[str | None] = mapped_column(String(200))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     processed_at: Mapped[datetime | None]
+    # set by `intake mark-handled`: mail already in the mailbox before the bot went live, kept
+    # and listed, never answered or counted (also when reprocessed)
+    marked_handled_at: Mapped[datetime | None]
     # A daemon processing the message holds it until claimed_until (pipeline.process): two
     # daemons never read one mail at the same time. A claim lapses then, or at once when its
     # holder (claimed_by: host:pid) is a process of this host that no longer runs.
