@@ -5,8 +5,10 @@ what is wrong; the CLI prints it and exits 1 without a traceback.
 """
 from __future__ import annotations
 
+import difflib
 import ipaddress
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from datetime import date, datetime, time
@@ -16,6 +18,10 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 WEEKDAY_ABBR = {name[:3]: i for i, name in enumerate(WEEKDAYS)}
+# How a weekday may be written: thursday, thu, 周四, 星期四 (Sunday also 周天, 星期天).
+WEEKDAY_NAMES = {**{name: i for i, name in enumerate(WEEKDAYS)}, **WEEKDAY_ABBR,
+                 **{f"{prefix}{digit}": i for i, digit in enumerate("一二三四五六日") for prefix in ("周", "星期")},
+                 "周天": 6, "星期天": 6}
 SECURITY_MODES = ("ssl", "starttls", "none")
 
 
@@ -135,6 +141,11 @@ class Config:
         return self.path.parent
 
 
+def weekday_number(text: str) -> int | None:
+    """0 (Monday) .. 6 for a weekday written as in WEEKDAY_NAMES, else None."""
+    return WEEKDAY_NAMES.get(text.strip().lower())
+
+
 def find_config_path(explicit: str | None) -> Path:
     if explicit:
         return Path(explicit)
@@ -163,24 +174,89 @@ def load_config(path: str | Path) -> Config:
     except UnicodeDecodeError:
         raise ConfigError(f"配置文件 {path} 不是 UTF-8 编码") from None
     except tomllib.TOMLDecodeError as exc:
-        raise ConfigError(f"配置文件 {path} 格式错误：{exc}") from None
+        raise ConfigError(_syntax_error(path, raw.decode("utf-8"), str(exc))) from None
     return parse_config(data, path.resolve())
 
 
-class _Table:
-    """Reads one TOML table, naming the full key in every error."""
+_TOML_WHERE = re.compile(r"\s*\((?:at line (\d+), column (\d+)|at end of document)\)$")
+# tomllib's messages (Python 3.11-3.13), most common mistakes first
+_TOML_MESSAGES = (
+    ("Invalid value", "值无效（文字要加英文双引号，如 \"thursday\"；日期写作 2020-06-10）"),
+    ("Expected '=' after a key", "键名后缺少 =（应为“键 = 值”）"),
+    ("Invalid statement", "无法识别的内容（应为“键 = 值”或 [部分名]）"),
+    ("Unterminated string", "字符串缺少结尾的引号"),
+    ("Illegal character '\\n'", "字符串缺少结尾的引号"),
+    ("Illegal character", "字符串中有不允许的字符"),
+    ("Expected ']' at the end of a table", "部分名缺少右方括号 ]"),
+    ("Expected ']]' at the end of an array", "部分名缺少 ]]"),
+    ("Expected newline or end of document", "一行只能写一项，此处有多余的内容"),
+    ("Cannot overwrite a value", "同一项写了两次"),
+    ("Cannot declare", "同一部分写了两次"),
+    ("Unclosed array", "列表缺少右方括号 ]"),
+    ("Unclosed inline table", "内联表缺少右花括号 }"),
+    ("Invalid date or datetime", "日期或时间无效（如 2020-06-10 或 2020-06-10T23:59:59）"),
+    ("Invalid initial character for a key", "键名以不允许的字符开头"),
+    ("Unescaped '\\'", "字符串中的反斜杠 \\ 应写成 \\\\（或改用单引号）"),
+    ("Invalid hex value", "字符串中的转义序列无效"),
+    ("Escaped character is not a Unicode", "字符串中的转义序列无效"),
+    ("Duplicate inline table key", "内联表中同一项写了两次"),
+    ("Cannot mutate immutable namespace", "部分或键的定义互相冲突"),
+    ("Cannot redefine namespace", "部分或键的定义互相冲突"),
+    ("Found invalid character", "有不允许的字符"),
+)
 
-    def __init__(self, data: dict, name: str):
+
+def _syntax_error(path: Path, text: str, message: str) -> str:
+    """tomllib's English message as one Chinese line: where, what, and the line itself."""
+    found = _TOML_WHERE.search(message)
+    what = message[:found.start()] if found else message
+    reason = next((zh for en, zh in _TOML_MESSAGES if what.startswith(en)), f"语法错误（{what}）")
+    if found and found.group(1):
+        line, column = int(found.group(1)), int(found.group(2))
+        lines = text.splitlines()
+        shown = lines[line - 1].strip() if 0 < line <= len(lines) else ""
+        where = f"第 {line} 行第 {column} 列" + (f"（{shown[:60]}）" if shown else "")
+    else:
+        where = "文件末尾"
+    return f"配置文件 {path} {where}格式错误：{reason}"
+
+
+class _Table:
+    """Reads one TOML table, naming the full key in every error. Every key the parser asks
+    for, present or not, is a known key: whatever else the file holds is a mistake
+    (`reject_unknown`), so the list of valid keys is the parser itself and cannot drift."""
+
+    def __init__(self, data: dict, name: str, parent: _Table | None = None):
         self.data = data
         self.name = name
+        self.parent = parent
+        self.asked: set[str] = set()
+        self.tables: list[_Table] = parent.tables if parent else []  # every table read, the root first
+        self.tables.append(self)
 
     def key(self, key: str) -> str:
-        return f"[{self.name}] {key}"
+        return f"[{self.name}] {key}" if self.name else key
+
+    def _missing(self, what: str, key: str) -> ConfigError:
+        """A required key or section is absent: say so, and point at the likely typo — a
+        near name beside it, or a misspelt section above it (`[campain]`)."""
+        hint = ""
+        table, wanted, section = self, key, what.endswith("部分")
+        while table is not None and not hint:
+            typo = difflib.get_close_matches(wanted, [str(k) for k in table.data if k != wanted], n=1, cutoff=0.75)
+            if typo:
+                prefix = f"{table.name}." if table.name else ""
+                hint = (f"（文件中的 [{prefix}{typo[0]}] 是否应为 [{prefix}{wanted}]？）" if section
+                        else f"（文件中的 {typo[0]} 是否应为 {wanted}？）")
+            wanted, section = table.name.rpartition(".")[2], True
+            table = table.parent
+        return ConfigError(f"配置缺少 {what}{hint}")
 
     def get(self, key: str, kind: type | tuple, default: Any = ..., *, label: str = "") -> Any:
+        self.asked.add(key)
         if key not in self.data:
             if default is ...:
-                raise ConfigError(f"配置缺少 {self.key(key)}")
+                raise self._missing(self.key(key), key)
             return default
         value = self.data[key]
         if kind is float and isinstance(value, int) and not isinstance(value, bool):
@@ -190,14 +266,39 @@ class _Table:
         return value
 
     def sub(self, key: str, required: bool = True) -> _Table:
+        self.asked.add(key)
         value = self.data.get(key)
+        full = f"{self.name}.{key}" if self.name else key
         if value is None:
             if required:
-                raise ConfigError(f"配置缺少 [{self.name + '.' if self.name else ''}{key}] 部分")
+                raise self._missing(f"[{full}] 部分", key)
             value = {}
         if not isinstance(value, dict):
-            raise ConfigError(f"配置 {key} 应为一个表（[{key}]）")
-        return _Table(value, f"{self.name}.{key}" if self.name else key)
+            raise ConfigError(f"配置 {key} 应为一个表（[{full}]）")
+        return _Table(value, full, self)
+
+    def reject_unknown(self) -> None:
+        """A key or section in the file that no table asked for: an error naming it and the
+        nearest valid name (`poll_second` → poll_seconds, `[organiser]` → [organizers])."""
+        for table in self.tables:
+            for key, value in table.data.items():
+                if key in table.asked:
+                    continue
+                known = sorted(table.asked)
+                full = f"{table.name}.{key}" if table.name else key
+                section = isinstance(value, dict)
+                what = f"部分 [{full}]" if section else f"配置项 {table.key(key)}"
+                near = difflib.get_close_matches(key, known, n=1, cutoff=0.6)
+                elsewhere = [t.name for t in self.tables if t is not table and key in t.asked and t.name]
+                if elsewhere and not section:
+                    hint = f"该项应写在 [{elsewhere[0]}] 部分"
+                elif near and section:
+                    hint = f"是否应为 [{table.name + '.' if table.name else ''}{near[0]}]？"
+                elif near:
+                    hint = f"是否应为 {table.key(near[0])}？"
+                else:
+                    hint = "可用的有：" + "、".join(known)
+                raise ConfigError(f"未知的{what}：{hint}")
 
 
 def _kind_name(kind: type | tuple) -> str:
@@ -248,14 +349,14 @@ def _time(t: _Table, key: str, default: str | None = None) -> time:
 def _slot(t: _Table, key: str, default: str) -> Slot:
     text = t.get(key, str, default)
     parts = text.split()
-    if len(parts) != 2 or parts[0].lower()[:3] not in WEEKDAY_ABBR:
-        raise ConfigError(f"配置 {t.key(key)} 应为“星期 时间”形式，如 \"thu 09:00\"，实际为 {text!r}")
+    if len(parts) != 2 or weekday_number(parts[0]) is None:
+        raise ConfigError(f"配置 {t.key(key)} 应为“星期 时间”形式，如 \"thu 09:00\" 或 \"周四 09:00\"，实际为 {text!r}")
     try:
         hh, mm = parts[1].split(":")
         at = time(int(hh), int(mm))
     except ValueError:
         raise ConfigError(f"配置 {t.key(key)} 的时间部分应为 HH:MM，实际为 {parts[1]!r}") from None
-    return Slot(WEEKDAY_ABBR[parts[0].lower()[:3]], at)
+    return Slot(weekday_number(parts[0]), at)
 
 
 def _aware(value: date | datetime, tz: ZoneInfo, key: str) -> datetime:
@@ -320,13 +421,12 @@ def parse_config(data: dict, path: Path) -> Config:
         deadlines[item] = _aware(dl.get(item, (datetime, date)), tz, dl.key(item))
     wr = cp.sub("weekly_report")
     written_weekday = wr.get("weekday", str, "thursday")
-    weekday_name = next((d for d in WEEKDAYS if written_weekday.strip().lower()[:3] == d[:3]), "")
-    if not weekday_name or written_weekday.strip().lower() not in (weekday_name, weekday_name[:3]):
-        raise ConfigError(f"配置 {wr.key('weekday')} 应为英文星期名（如 thursday 或 thu），实际为 {written_weekday!r}")
+    weekday = weekday_number(written_weekday)
+    if weekday is None:
+        raise ConfigError(f"配置 {wr.key('weekday')} 应为星期名（如 thursday、thu、周四 或 星期四），实际为 {written_weekday!r}")
     first, last = wr.get("first", date), wr.get("last", date)
-    weekday = WEEKDAYS.index(weekday_name)
     if first.weekday() != weekday:
-        raise ConfigError(f"配置 {wr.key('first')} = {first} 不是 {weekday_name}")
+        raise ConfigError(f"配置 {wr.key('first')} = {first} 不是星期{'一二三四五六日'[weekday]}（{WEEKDAYS[weekday]}）")
     if last < first:
         raise ConfigError(f"配置 {wr.key('last')} 早于 first")
     weekly = WeeklyReport(weekday, _time(wr, "time", "17:30"), first, last)
@@ -371,6 +471,7 @@ def parse_config(data: dict, path: Path) -> Config:
     if limits.read_workers < 0:
         raise ConfigError(f"配置 {lim.key('read_workers')} 不能为负数（0 表示按 CPU 核数）")
 
+    root.reject_unknown()
     return Config(path=path, mailbox=mailbox, smtp=smtp, database_url=url, storage_dir=storage,
                   campaign=campaign, schedule=schedule, organizers=tuple(e.lower() for e in emails),
                   roster_file=roster, limits=limits)

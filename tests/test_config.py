@@ -87,3 +87,90 @@ def test_deadline_date_only_means_end_of_day(tmp_path):
     text = example().replace("liaison_form = 2020-06-10T23:59:59", "liaison_form = 2020-06-10")
     cfg = load_config(write(tmp_path, text))
     assert cfg.campaign.deadlines["liaison_form"] == datetime.fromisoformat("2020-06-10T23:59:59+08:00")
+
+
+@pytest.mark.parametrize("old,new,named,hint", [
+    ("poll_seconds = 60", "poll_second = 60", "[mailbox] poll_second", "[mailbox] poll_seconds"),
+    ("[organizers]", "[organiser]", "[organiser]", "[organizers]"),
+    ("[limits]", "[limit]", "[limit]", "[limits]"),
+    ('file = "data/units.csv"', 'files = "data/units.csv"', "[roster] files", "[roster] file"),
+    ('grace_hours = 12', 'grace_hours = 12\ntick_secs = 5', "[schedule] tick_secs", "[schedule] tick_seconds"),
+    # a key in the wrong section: where it belongs
+    ('folder = "INBOX"', 'folder = "INBOX"\ntick_seconds = 5', "[mailbox] tick_seconds", "[schedule]"),
+    # no near name: the valid ones are listed
+    ('dir = "data"', 'dir = "data"\ncolour = "red"', "[storage] colour", "可用的有：dir"),
+])
+def test_unknown_keys_and_sections_name_the_nearest_valid_one(tmp_path, old, new, named, hint):
+    text = example()
+    assert old in text
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, text.replace(old, new, 1)))
+    message = str(err.value)
+    assert message.startswith("未知的") and named in message and hint in message, message
+    assert "\n" not in message
+
+
+@pytest.mark.parametrize("old,new,hint", [
+    ("[campaign]\n", "[campain]\n", "[campain] 是否应为 [campaign]"),
+    ("[campaign.deadlines]", "[campaign.deadline]", "[campaign.deadline] 是否应为 [campaign.deadlines]"),
+    ('host = "imap.126.com"', 'hots = "imap.126.com"', "hots 是否应为 host"),
+])
+def test_a_missing_required_key_points_at_its_misspelling(tmp_path, old, new, hint):
+    text = example()
+    assert old in text
+    with pytest.raises(ConfigError, match="配置缺少") as err:
+        load_config(write(tmp_path, text.replace(old, new, 1)))
+    assert hint in str(err.value)
+
+
+def test_every_key_of_the_example_is_known(tmp_path):
+    """The example sets every optional key too; none of them is taken for a typo."""
+    import tomllib
+
+    data = tomllib.loads(example())
+    assert "authserv_ids" not in data["mailbox"]  # commented out in the example: try it too
+    text = example().replace('# authserv_ids = ["126.com"]', 'authserv_ids = ["126.com"]')
+    assert load_config(write(tmp_path, text)).mailbox.trusted_authserv_ids == ("126.com",)
+
+
+@pytest.mark.parametrize("weekday,slot", [("周四", "周四 09:00"), ("星期四", "星期四 09:00"), ("Thu", "THURSDAY 09:00")])
+def test_weekdays_in_chinese_or_english(tmp_path, weekday, slot):
+    text = example().replace('weekday = "thursday"', f'weekday = "{weekday}"').replace(
+        'weekly_reminder = "thu 09:00"', f'weekly_reminder = "{slot}"').replace(
+        'digest = "fri 09:00"', 'digest = "周日 18:00"')
+    cfg = load_config(write(tmp_path, text))
+    assert cfg.campaign.weekly_report.weekday == 3
+    assert cfg.schedule.weekly_reminder.weekday == 3
+    assert (cfg.schedule.digest.weekday, cfg.schedule.digest.time.hour) == (6, 18)
+
+
+@pytest.mark.parametrize("weekday", ["周八", "thurs", "星期", ""])
+def test_a_weekday_that_is_none_is_refused(tmp_path, weekday):
+    with pytest.raises(ConfigError, match=r"\[campaign.weekly_report\] weekday .*周四"):
+        load_config(write(tmp_path, example().replace('weekday = "thursday"', f'weekday = "{weekday}"')))
+
+
+def test_a_first_report_day_off_the_weekday_names_it_in_chinese(tmp_path):
+    text = example().replace('weekday = "thursday"', 'weekday = "周五"')
+    with pytest.raises(ConfigError, match="first = 2020-06-04 不是星期五"):
+        load_config(write(tmp_path, text))
+
+
+@pytest.mark.parametrize("old,new,marker,reason", [
+    ('weekday = "thursday"', "weekday = thursday", "weekday = thursday", "文字要加英文双引号"),
+    ('dir = "data"', 'dir = "data', 'dir = "data', "缺少结尾的引号"),
+    ("[storage]", "[storage", "[storage", "缺少右方括号"),
+    ("end = 2020-06-30", "end = 2020-06-31", "end = 2020-06-31", "日期或时间无效"),
+    # the second url: the line where the key is written again
+    ("[database]\n", '[database]\nurl = "sqlite:///x.db"\n', 'url = "sqlite:///data/intake.db"', "同一项写了两次"),
+])
+def test_toml_syntax_errors_in_chinese_with_the_line(tmp_path, old, new, marker, reason):
+    text = example()
+    assert old in text
+    changed = text.replace(old, new, 1)
+    line = next(n for n, ln in enumerate(changed.splitlines(), 1) if ln.startswith(marker))
+    with pytest.raises(ConfigError) as err:
+        load_config(write(tmp_path, changed))
+    message = str(err.value)
+    assert f"第 {line} 行第 " in message and f"列（{marker}" in message and reason in message, message
+    assert "\n" not in message and not any(w in message for w in ("Invalid", "Expected", "line", "column"))
