@@ -35,7 +35,10 @@ def assign_message(intake: pipeline.Intake, ref: str, unit_text: str) -> str:
     pk = _find_message(intake, ref)
     unit = intake.roster.by_name.get(unit_text) or intake.roster.match_name(unit_text)
     if unit is None:
-        raise AdminError(f"单位名单中没有“{unit_text}”")
+        near = intake.roster.suggest(unit_text)
+        if near:
+            raise AdminError(f"没有名为“{unit_text}”的单位，是否是：{'、'.join(near)}？")
+        raise AdminError(f"没有名为“{unit_text}”的单位（单位名单：{intake.config.roster_file}，intake status 可查看全部单位）")
     with intake.db.session() as s:
         s.get(Message, pk).assigned_unit = unit.name
     outcome = pipeline.process(intake, pk)

@@ -382,22 +382,14 @@ def roster() -> None:
 @click.argument("source", metavar="FILE.xlsx|FILE.csv", type=click.Path(dir_okay=False))
 @command()
 def roster_import(config: Config, source: str) -> None:
+    from datetime import datetime
     from pathlib import Path
 
     from .campaign.roster_import import import_roster
 
-    target = config.roster_file
-    existed = target.exists()
-    result = import_roster(Path(source), target)
-    click.echo(f"已导入 {result.units} 个单位 → {target}" + (f"（原文件已备份为 {target.name}.bak）" if existed else ""))
-    if result.skipped:
-        click.echo(f"跳过 {len(result.skipped)} 行：")
-        for s in result.skipped:
-            click.echo(f"  第 {s.row} 行：{s.reason}")
-    if result.notes:
-        click.echo("请注意：")
-        for note in result.notes:
-            click.echo(f"  {note}")
+    result = import_roster(Path(source), config.roster_file, datetime.now(config.campaign.timezone))
+    for line in result.lines(config.roster_file):
+        click.echo(line)
 
 
 @main.command(help="检查配置，并登录 IMAP 与 SMTP 服务器，逐项说明问题。")

@@ -47,7 +47,8 @@ def send_reminders(intake: Intake, now: datetime, *, drain: bool = True) -> list
     wall = datetime.now(timezone.utc)
     with intake.db.session() as s:
         for r in todo:
-            name = (liaisons.get(r.unit) or {}).get("name")
+            # the liaison form's name, else the contact the office's roster names
+            name = (liaisons.get(r.unit) or {}).get("name") or intake.roster.by_name[r.unit].contact or None
             msg = replies.compose_reminder(intake.calendar, r, sender=intake.config.smtp.sender,
                                            campaign_name=intake.config.campaign.name, liaison_name=name, now=wall)
             if enqueue(s, key=r.key, kind="remind", message=msg, now=wall):

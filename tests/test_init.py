@@ -61,9 +61,9 @@ def _office_roster(path):
         (1, "迎江区总工会", "迎江区工会、迎江总工会", "县（市、区）工会", "yjqzgh@example.test； YJ_ghb@example.test"),
         (2, "大观区总工会", "大观区工会", None, "dgqzgh@example.test,dg2@example.test、dg3@example.test"),
         (3, "宜秀区\n总工会", "", None, "yxqzgh@example.test yx2@example.test"),
-        (4, "怀宁县总工会", "", None, "hnxzgh.example.test"),  # no @: skipped
+        (4, "怀宁县总工会", "", None, "hnxzgh.example.test"),  # no @: the value left out, the unit kept
         (5, None, "某简称", None, "nobody@example.test"),  # no name: skipped
-        (6, "迎江区总工会", "", None, "dup@example.test"),  # twice: skipped
+        (6, "迎江区总工会", "", None, "dup@example.test"),  # twice: its address joins the first row
         (7, None, None, None, None),  # empty: ignored
         (8, "安庆市教育工会", "市教育工会", "市产业工会", ""),  # kept, noted: no address
         (9, "宜城化工集团有限公司工会", "宜城化工工会", "市直属工会", "ychg_gh@example.test;ychg2@example.test"),
@@ -82,20 +82,21 @@ def test_roster_import_from_an_office_xlsx(tmp_path):
     assert proc.returncode == 0, proc.stderr
     roster = Roster.load(tmp_path / "data" / "units.csv")
     by_name = roster.by_name
-    assert list(by_name) == ["迎江区总工会", "大观区总工会", "宜秀区总工会", "安庆市教育工会", "宜城化工集团有限公司工会"]
-    assert by_name["迎江区总工会"].emails == ("yjqzgh@example.test", "yj_ghb@example.test")
+    assert list(by_name) == ["迎江区总工会", "大观区总工会", "宜秀区总工会", "怀宁县总工会", "安庆市教育工会",
+                             "宜城化工集团有限公司工会"]
+    assert by_name["迎江区总工会"].emails == ("yjqzgh@example.test", "yj_ghb@example.test", "dup@example.test")
     assert by_name["迎江区总工会"].aliases == ("迎江区工会", "迎江总工会")
     assert by_name["大观区总工会"].emails == ("dgqzgh@example.test", "dg2@example.test", "dg3@example.test")
     assert by_name["大观区总工会"].category == "县（市、区）工会"  # from the merged cell
     assert by_name["宜秀区总工会"].emails == ("yxqzgh@example.test", "yx2@example.test")
     assert by_name["安庆市教育工会"].emails == ()
     out = proc.stdout
-    assert "已导入 5 个单位" in out and "跳过 3 行" in out
-    assert "第 6 行：邮箱“hnxzgh.example.test”无效" in out
+    assert "已导入 6 个单位" in out and "跳过 1 行" in out
+    assert "第 6 行：怀宁县总工会 的邮箱“hnxzgh.example.test”无效" in out
     assert "第 7 行：缺少单位名称" in out
     assert "第 8 行：单位“迎江区总工会”与第 3 行重复" in out
-    assert "安庆市教育工会 没有邮箱" in out
-    assert (tmp_path / "data" / "units.csv.bak").exists()  # the example roster it replaced
+    assert "安庆市教育工会 没有可用的邮箱" in out
+    assert [p.name.startswith("units.csv.bak-") for p in (tmp_path / "data").iterdir()].count(True) == 1
 
 
 def test_roster_import_from_a_gbk_csv_and_its_failures(tmp_path):
@@ -123,7 +124,7 @@ def test_convert_output_is_what_the_roster_loader_reads(tmp_path):
     source = tmp_path / "r.xlsx"
     _office_roster(source)
     result = convert(read_rows(source))
-    assert result.units == 5
+    assert result.units == 6
     assert Roster.parse(result.csv_bytes).by_name["宜城化工集团有限公司工会"].aliases == ("宜城化工工会",)
     with pytest.raises(RosterImportError):
         convert([["甲", "乙"], ["1", "2"]])

@@ -1,12 +1,15 @@
 """Which unit: the roster (a CSV the office keeps) and the one matcher of names and addresses.
 
-CSV columns (interface.md): unit, aliases (|-separated), category, emails (|-separated).
+CSV columns (interface.md): unit, aliases (|-separated), category, emails (|-separated), and
+optionally contact and mobile: the person the office's own list names, the unit's contact until
+its liaison form arrives. Files without the optional columns read as before.
 Excel on a Chinese Windows saves CSV as GBK, so both UTF-8 (with or without BOM) and GB18030
 are read.
 """
 from __future__ import annotations
 
 import csv
+import difflib
 import io
 import re
 import unicodedata
@@ -24,6 +27,8 @@ class Unit:
     aliases: tuple[str, ...]
     category: str
     emails: tuple[str, ...]
+    contact: str = ""  # from the roster, not a liaison form: a name to address until one arrives
+    mobile: str = ""
 
 
 _NOISE = re.compile(r"[\s\"'“”‘’《》<>（）()\[\]【】:：,，、.。·•_\-—]+")
@@ -48,6 +53,14 @@ def _variants(name: str) -> set[str]:
         if v.endswith("总工会"):
             out.add(v[: -len("总工会")] + "工会")
     return {v for v in out if len(v) >= 3}
+
+
+def _stem(name: str) -> str:
+    """A folded name without its 总工会 / 工会: the part that tells two unions apart."""
+    for suffix in ("总工会", "工会"):
+        if name.endswith(suffix) and len(name) > len(suffix):
+            return name[: -len(suffix)]
+    return name
 
 
 class Roster:
@@ -105,7 +118,8 @@ class Roster:
                 if "@" not in e:
                     raise RosterError(f"单位名单 {source} 第 {lineno} 行：邮箱“{e}”无效")
             aliases = tuple(a.strip() for a in row.get("aliases", "").split("|") if a.strip())
-            units.append(Unit(name, aliases, row.get("category", ""), emails))
+            units.append(Unit(name, aliases, row.get("category", ""), emails, row.get("contact", ""),
+                              row.get("mobile", "")))
         return cls(units)
 
     def unit_for_address(self, address: str, extra: dict[str, str] | None = None) -> Unit | None:
@@ -146,3 +160,32 @@ class Roster:
         best = max(found.values())
         winners = [n for n, ln in found.items() if ln == best]
         return self.by_name[winners[0]] if len(winners) == 1 else None
+
+    def suggest(self, text: str, limit: int = 3) -> list[str]:
+        """Units the admin may have meant by a name that matches none (`intake assign 16 潜山市`):
+        names or aliases that begin with or contain what was typed, then close spellings."""
+        key = normalize_name(text)
+        if not key:
+            return []
+        scores: dict[str, float] = {}
+
+        def offer(name: str, score: float) -> None:
+            scores[name] = max(scores.get(name, 0.0), score)
+
+        for u in self.units:
+            for label in (u.name, *u.aliases):
+                for v in _variants(label) | {normalize_name(label)}:
+                    if v.startswith(key) or key.startswith(v):
+                        offer(u.name, 3 + min(len(key), len(v)) / max(len(key), len(v)))
+                    elif key in v or v in key:
+                        offer(u.name, 2 + min(len(key), len(v)) / max(len(key), len(v)))
+                    else:
+                        # close as a whole and in the part before 工会: 北京市总工会 is not 桐城市总工会
+                        ratio = difflib.SequenceMatcher(None, key, v).ratio()
+                        if ratio >= 0.6 and difflib.SequenceMatcher(None, _stem(key), _stem(v)).ratio() >= 0.5:
+                            offer(u.name, ratio)
+        order = {u.name: i for i, u in enumerate(self.units)}
+        ranked = sorted(scores, key=lambda n: (-scores[n], order[n]))
+        if ranked and scores[ranked[0]] >= 3:  # a prefix match: the others are noise next to it
+            ranked = [n for n in ranked if scores[n] >= 3]
+        return ranked[:limit]

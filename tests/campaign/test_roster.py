@@ -53,3 +53,26 @@ def test_gbk_csv_and_errors(tmp_path):
         Roster.parse("unit,aliases,category,emails\n甲工会,,,not-an-address\n".encode())
     with pytest.raises(RosterError, match="找不到"):
         Roster.load(tmp_path / "none.csv")
+
+
+@pytest.mark.parametrize("typed,suggested", [
+    ("潜山市", ["潜山市总工会"]),  # the example: a prefix of one unit
+    ("潜山", ["潜山市总工会"]),
+    ("桐城市总公会", ["桐城市总工会"]),  # a typo
+    ("宜城", ["宜城化工集团有限公司工会", "宜城机械制造有限公司工会"]),  # two units start so: both, roster order
+    ("安庆市教育", ["安庆市教育工会"]),
+    ("北京市总工会", []),
+    ("", []),
+])
+def test_suggest(roster, typed, suggested):
+    assert roster.match_name(typed) is None or typed == ""
+    assert roster.suggest(typed) == suggested
+
+
+def test_optional_contact_columns():
+    old = Roster.parse("unit,aliases,category,emails\n潜山市总工会,,,qsszgh@x.test\n".encode())
+    assert (old.by_name["潜山市总工会"].contact, old.by_name["潜山市总工会"].mobile) == ("", "")
+    new = Roster.parse("unit,aliases,category,emails,contact,mobile\n潜山市总工会,,,qsszgh@x.test,高玉兰,13342782718\n"
+                       .encode("gb18030"))
+    assert (new.by_name["潜山市总工会"].contact, new.by_name["潜山市总工会"].mobile) == ("高玉兰", "13342782718")
+    assert new.unit_for_address("qsszgh@x.test").name == "潜山市总工会"
