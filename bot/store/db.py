@@ -19,6 +19,8 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
+from ..outfiles import os_reason
+
 MIGRATIONS = Path(__file__).resolve().with_name("migrations")
 # The newest revision in migrations/versions (tests/store/test_migrations.py checks it): a
 # database already there is opened without importing Alembic, which a short command notices.
@@ -27,6 +29,8 @@ SCHEMA_HEAD = "0005_marked_handled"
 PRE_MIGRATION_REVISION = "0001_initial"
 # pg_advisory_xact_lock key for migrating: any constant the bot uses for nothing else ("intk").
 _MIGRATION_LOCK = 0x696E746B
+# How long SQLite waits for another process's write transaction before giving up.
+BUSY_TIMEOUT_SECONDS = 30
 
 
 log = logging.getLogger(__name__)
@@ -41,7 +45,11 @@ class Database:
         self.url = url
         try:
             if url.startswith("sqlite:///") and url != "sqlite:///:memory:":
-                Path(url[len("sqlite:///"):]).parent.mkdir(parents=True, exist_ok=True)
+                folder = Path(url[len("sqlite:///"):]).parent
+                try:
+                    folder.mkdir(parents=True, exist_ok=True)
+                except OSError as exc:
+                    raise DatabaseError(f"无法建立数据库所在的文件夹 {folder}：{os_reason(exc)}") from None
             self.engine: Engine = create_engine(url, future=True)
         except (ArgumentError, NoSuchModuleError, ValueError) as exc:
             # the parser's message may quote the whole URL, password and all
@@ -57,7 +65,7 @@ class Database:
         except DBAPIError as exc:
             self.engine.dispose()
             raise DatabaseError(f"无法打开数据库 {self.engine.url.render_as_string(hide_password=True)}："
-                                f"{_one_line(str(exc.orig))}") from None
+                                f"{database_reason(exc)}") from None
         except SchemaError as exc:
             self.engine.dispose()
             raise DatabaseError(str(exc)) from None
@@ -128,6 +136,24 @@ def migrate(engine: Engine) -> None:
     log.info("数据库结构已%s到版本 %s", "建立" if current is None else f"从 {current} 升级", SCHEMA_HEAD)
 
 
+# SQLite's words for what an admin can put right, in Chinese; other messages stay as they are
+_SQLITE_REASONS = (
+    ("database is locked", f"数据库被另一个程序锁定，等待 {BUSY_TIMEOUT_SECONDS} 秒仍未释放（请稍后重试，或关闭正在使用它的程序）"),
+    ("database or disk is full", "数据库所在的磁盘已满"),
+    ("attempt to write a readonly database", "数据库文件只读（没有写入权限，或磁盘只读）"),
+    ("unable to open database file", "无法打开数据库文件（文件夹不存在、没有权限或磁盘只读）"),
+    ("disk I/O error", "磁盘读写错误"),
+    ("file is not a database", "文件不是 SQLite 数据库"),
+    ("database disk image is malformed", "数据库文件已损坏"),
+)
+
+
+def database_reason(exc: DBAPIError) -> str:
+    """One line saying why a database statement failed, for the admin."""
+    text = _one_line(str(exc.orig))
+    return next((zh for en, zh in _SQLITE_REASONS if en in text), text)
+
+
 def _one_line(text: str) -> str:
     return " ".join(text.split())  # psycopg's messages carry a hint on a second line
 
@@ -140,7 +166,7 @@ def _sqlite_connect(dbapi_connection, _record) -> None:
     # The busy timeout rides out a short lock held by another process instead of failing at
     # once; set first, since switching a new file to WAL takes a lock too (two daemons starting
     # on one new file). WAL lets the admin's `intake status` read while the daemon writes.
-    cur.execute("PRAGMA busy_timeout=30000")
+    cur.execute(f"PRAGMA busy_timeout={BUSY_TIMEOUT_SECONDS * 1000}")
     _with_retry(lambda: cur.execute("PRAGMA journal_mode=WAL"))
     cur.execute("PRAGMA foreign_keys=ON")
     cur.execute("PRAGMA synchronous=NORMAL")
