@@ -7,9 +7,11 @@ cd "$(dirname "$0")/.."
 # System packages: Dovecot is the real IMAP server of the tests; LibreOffice reads .doc/.wps;
 # poppler-utils gives pdftotext for PDF text layers; file(1) checks a handmade encrypted container;
 # PostgreSQL's server binaries run the second pass's private cluster (tests/servers.py);
-# headless Chromium with a CJK font renders the digest and acknowledgement HTML.
+# headless Chromium with a CJK font renders the digest and acknowledgement HTML; unar extracts
+# compressed and encrypted RAR members for rarfile (Debian's 7zip has no RAR code, bsdtar no passwords);
+# zip -P writes the ZipCrypto archives of the archive tests.
 APT_PACKAGES=(dovecot-imapd postgresql libreoffice-writer-nogui libreoffice-calc-nogui poppler-utils file
-              chromium fonts-wqy-zenhei)
+              chromium fonts-wqy-zenhei unar zip)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

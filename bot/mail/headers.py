@@ -43,6 +43,16 @@ _NOT_CHARSETS = frozenset({
 _SINGLE_BYTE = frozenset({"latin_1", "iso8859-1", "cp1252", "ascii", "iso8859-15"})
 
 _FALLBACKS = ("utf-8", "gb18030")
+# Stateful 7-bit encodings: their bytes are all ASCII, so the "ASCII is ASCII" shortcut
+# would return the escape sequences as text (and header cleaning would then strip the ESC
+# bytes, leaving "$B$3$s" garbage). Text under one of these labels is decoded by it.
+_SEVEN_BIT = frozenset({
+    "iso2022_jp", "iso2022_jp_1", "iso2022_jp_2", "iso2022_jp_2004", "iso2022_jp_3", "iso2022_jp_ext",
+    "iso2022_kr", "hz", "utf-7",
+})
+# What shows that 7-bit text really uses its encoding (ESC for ISO-2022, "~{" for HZ, "+"
+# opening a UTF-7 run); without it the text is plain ASCII and decodes as such.
+_SEVEN_BIT_MARK = {"hz": b"~", "utf-7": b"+"}
 
 
 def normalize_charset(label: str | None) -> str | None:
@@ -66,9 +76,10 @@ def normalize_charset(label: str | None) -> str | None:
 
 def decode_bytes(data: bytes, charset: str | None = None) -> str:
     """Text from bytes: the declared charset if it decodes strictly, else UTF-8, else
-    gb18030; replacement characters only when nothing decodes cleanly."""
+    gb18030; replacement characters only when nothing decodes cleanly. ASCII bytes are
+    ASCII text, unless the declared charset is a 7-bit one (ISO-2022-JP, HZ-GB-2312, UTF-7)."""
     if data.isascii():
-        return data.decode("ascii")
+        return _seven_bit(data, normalize_charset(charset) if charset else None)
     codec = normalize_charset(charset)
     order: list[str] = []
     if codec in _SINGLE_BYTE:
@@ -87,6 +98,23 @@ def decode_bytes(data: bytes, charset: str | None = None) -> str:
         return data.decode("utf-8", "replace")
 
 
+def _seven_bit(data: bytes, codec: str | None) -> str:
+    """ASCII bytes as text: decoded by `codec` when it is a 7-bit encoding the bytes use."""
+    if codec in _SEVEN_BIT and _SEVEN_BIT_MARK.get(codec, b"\x1b") in data:
+        try:
+            return data.decode(codec)
+        except (UnicodeDecodeError, LookupError, ValueError):
+            pass
+    elif codec is None and b"\x1b$" in data:
+        # Raw ISO-2022-JP in a header or an unlabelled body (Japanese mail, written without
+        # encoded-words): ESC $ opens a double-byte set, which no ASCII text contains.
+        try:
+            return data.decode("iso2022_jp_2")
+        except (UnicodeDecodeError, LookupError, ValueError):
+            pass
+    return data.decode("ascii")
+
+
 def to_bytes(text: str) -> bytes:
     """The original bytes behind a surrogateescaped header string."""
     try:
@@ -97,9 +125,10 @@ def to_bytes(text: str) -> bytes:
 
 
 def recover_8bit(text: str) -> str:
-    """Raw 8-bit header bytes (unencoded UTF-8 or GBK) turned back into text."""
+    """Raw 8-bit header bytes (unencoded UTF-8 or GBK) turned back into text; raw 7-bit
+    ISO-2022-JP (ESC sequences) decoded too."""
     if text.isascii():
-        return text
+        return _seven_bit(text.encode("ascii"), None) if "\x1b$" in text else text
     return decode_bytes(to_bytes(text))
 
 

@@ -22,6 +22,21 @@ class Attachment:
     data: bytes
     origin: tuple[str, ...] = ()
     inline: bool = False
+    # Why the mail step could not open this file although it had to (an archive that is
+    # password-protected, corrupt, a bomb, in an unsupported format; a MIME part that could not
+    # be split): a Chinese sentence naming it. The file is kept as sent so that nothing
+    # vanishes, and is recorded with status `error` and this reason instead of being read.
+    error: str | None = None
+
+
+@dataclass(frozen=True)
+class CloudLink:
+    """A big attachment or a cloud-drive file sent as a link (`bot.mail.cloud_links`): the
+    mail does not carry the file. Never fetched."""
+
+    service: str  # shown to people: "QQ邮箱超大附件", "网易邮箱文件中转站", "OneDrive", "百度网盘", ...
+    url: str
+    filename: str | None = None  # the file name written beside the link, when there is one
 
 
 @dataclass(frozen=True)
@@ -37,6 +52,7 @@ class ParsedMail:
     attachments: tuple[Attachment, ...]
     content_type: str = "text/plain"  # top-level content type (lower case)
     problems: tuple[str, ...] = field(default=())  # Chinese, one line each: what could not be unpacked
+    cloud_links: tuple[CloudLink, ...] = field(default=())  # files sent as download links, in body order
 
     def header(self, name: str) -> str | None:
         """First value of a top-level header (case-insensitive), or None."""

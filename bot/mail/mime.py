@@ -23,10 +23,8 @@ import io
 import mimetypes
 import re
 import secrets
-import struct
 import unicodedata
 import zipfile
-import zlib
 from collections import deque
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -35,22 +33,17 @@ from email.parser import BytesParser
 from email.policy import compat32
 from html.parser import HTMLParser
 
-from bot.mail import tnef
+from bot.mail import archives, cloud_links, tnef
 from bot.mail.headers import (
     clean_filename, decode_bytes, decode_header, decode_words, fold_whitespace, parse_params,
     recover_8bit, unfold,
 )
 from bot.mail.message import Attachment, ParsedMail
 
-# Below this many bytes a high compression ratio is harmless (10 KB of spaces
-# compresses 200:1); the ratio test only guards against real expansion.
-_RATIO_FLOOR = 1024 * 1024
-# Stored and deflate are what Windows, WinRAR, 7-Zip and WeChat write. bzip2/LZMA members
-# are refused: zipfile decompresses them without an output bound, so one small read
-# could expand to gigabytes before any cap applies.
-_SAFE_METHODS = (zipfile.ZIP_STORED, zipfile.ZIP_DEFLATED)
-_NESTED_ZIP_LEVELS = 2  # a zip in the mail, and a zip inside that one: no deeper
-_JUNK_NAMES = frozenset({".ds_store", "thumbs.db", "desktop.ini"})
+_NESTED_ZIP_LEVELS = 2  # an archive in the mail, and an archive inside that one: no deeper
+# How much body text (plain and HTML) is searched for big-attachment links.
+_LINK_TEXT_CHARS = 2 * 1024 * 1024
+UNSPLIT_NAME = "无法拆分的邮件部分.eml"
 _REPORT_TYPES = frozenset({
     "message/delivery-status", "message/disposition-notification", "text/rfc822-headers",
     "message/feedback-report", "message/global-delivery-status", "message/global-headers",
@@ -87,6 +80,22 @@ class _Limits:
     max_zip_total: int
     max_zip_ratio: int
     max_bytes: int = MAX_MAIL_BYTES
+
+    def archives(self) -> archives.Limits:
+        return archives.Limits(self.max_zip_members, self.max_zip_total, self.max_zip_ratio)
+
+
+@dataclass(frozen=True)
+class _Leaf:
+    """A file found by the walk, opened (archive, winmail.dat) once the mail's text is known:
+    the text may give an archive's password."""
+
+    name: str
+    ctype: str
+    data: bytes
+    origin: tuple[str, ...]
+    inline: bool
+    error: str | None = None  # kept as it is, with this reason
 
 
 # A run of base64 lines at least this long is decoded from the raw bytes, not by the stdlib.
@@ -171,10 +180,14 @@ def _plain_base64(raw: bytes, start: int, end: int) -> bool:
 @dataclass
 class _State:
     limits: _Limits
-    zip_budget: int
+    budget: archives.Budget
     bodies: _Bodies = field(default_factory=_Bodies)
     attachments: list[Attachment] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)
+    leaves: list[_Leaf] = field(default_factory=list)
+    passwords: tuple[str, ...] = ()
+    link_texts: list[str] = field(default_factory=list)
+    link_chars: int = 0
     parts: int = 0
     parts_exceeded: bool = False
     depth_exceeded: bool = False
@@ -183,12 +196,18 @@ class _State:
         if text not in self.problems:
             self.problems.append(text)
 
+    def link_text(self, text: str) -> None:
+        if self.link_chars < _LINK_TEXT_CHARS and ("http" in text or "HTTP" in text):
+            text = text[:_LINK_TEXT_CHARS - self.link_chars]
+            self.link_chars += len(text)
+            self.link_texts.append(text)
+
 
 def _parse(raw: bytes, limits: _Limits) -> ParsedMail:
     if isinstance(raw, str):
         raw = raw.encode("utf-8", "surrogateescape")
     raw = bytes(raw)
-    state = _State(limits, zip_budget=limits.max_zip_total)
+    state = _State(limits, budget=archives.Budget(limits.max_zip_total))
     walk = True
     if len(raw) > limits.max_bytes:
         msg = _parse_head(raw)
@@ -215,12 +234,22 @@ def _parse(raw: bytes, limits: _Limits) -> ParsedMail:
     _, reply_to = parse_address(_first(raw_headers, "reply-to"))
     content_type = _content_type(msg)[0] if walk else "text/plain"
 
+    subject = fold_whitespace(decode_header(_first(raw_headers, "subject") or ""))
     body_text = ""
     if walk:
         body_text = _walk(msg, state)
+        state.passwords = archives.passwords_in(subject, body_text)
+        for leaf in state.leaves:
+            try:
+                _add_leaf(state, leaf)
+            except Exception as exc:  # one broken file must not cost the others
+                state.problem(f"附件 {clean_filename(leaf.name, leaf.ctype, leaf.data)} 无法读取（{type(exc).__name__}），已原样保存")
+                state.attachments.append(Attachment(clean_filename(leaf.name, leaf.ctype, leaf.data),
+                                                    leaf.ctype, leaf.data, leaf.origin, leaf.inline,
+                                                    error=f"读取时程序出错（{type(exc).__name__}）"))
     return ParsedMail(
         message_id=_message_id(_first(raw_headers, "message-id")),
-        subject=fold_whitespace(decode_header(_first(raw_headers, "subject") or "")),
+        subject=subject,
         from_addr=from_addr,
         from_name=from_name,
         reply_to=reply_to or None,
@@ -230,6 +259,7 @@ def _parse(raw: bytes, limits: _Limits) -> ParsedMail:
         attachments=tuple(state.attachments),
         content_type=content_type,
         problems=tuple(state.problems),
+        cloud_links=cloud_links.find(*state.link_texts),
     )
 
 
@@ -384,19 +414,99 @@ def _visit(part: Message, level: int, origin: tuple[str, ...], state: _State,
         return
     if ctype in _REPORT_TYPES and not name:
         return
+    if ctype.startswith("multipart/"):
+        # A multipart the parser could not split (its boundary folded inside its quotes,
+        # misquoted, missing): split it again by the boundary its body really uses, else
+        # keep it whole as a file, with a problem; never as body text, never dropped.
+        fixed = _resplit(part, params)
+        if fixed is not None:
+            stack.append((fixed, level))
+        else:
+            _keep_unsplit(part, ctype, origin, state)
+        return
     data = _payload_bytes(part, state)
     if ctype in ("text/plain", "text/html") and not name and disposition != "attachment":
-        text = _text_of(data, params.get("charset"), ctype == "text/html")
-        (htmls if ctype == "text/html" else plain).append(text)
+        decoded = _decoded_text(data, params.get("charset"), ctype == "text/html")
+        state.link_text(decoded)
+        (htmls if ctype == "text/html" else plain).append(_readable(decoded, ctype == "text/html"))
         return
     if not data and not name:
         return
-    if ctype.startswith("multipart/"):
-        # A multipart whose boundary is missing: its raw body is all there is.
-        plain.append(_text_of(data, None, False))
-        return
     inline = disposition == "inline" or (not disposition and _raw_header(part, "content-id") is not None)
-    _add_file(state, name, ctype, data, origin, inline, 0)
+    state.leaves.append(_Leaf(name, ctype, data, origin, inline))
+
+
+# A delimiter line ("--" boundary) followed by a header line: how a MIME body shows the
+# boundary it really uses, whatever its Content-Type says.
+_DELIMITER = re.compile(r"(?m)^--([0-9A-Za-z'()+_,./:=?-][0-9A-Za-z'()+_,./:=? -]{0,68}?)[ \t]*\r?\n"
+                        r"(?=[A-Za-z][A-Za-z0-9-]{0,40}:)")
+_QUOTED_BOUNDARY = re.compile(r'(?is)\bboundary\s*=\s*"([^"]{0,300})"')
+
+
+def _boundary_candidates(part: Message, params: dict[str, str], payload: str) -> list[str]:
+    """Boundaries to try, best first: the declared one with its folding whitespace removed
+    (a client folded a long boundary inside its quotes), the declared one unfolded as RFC 5322
+    says, then the delimiters the body itself uses (most frequent first)."""
+    candidates: list[str] = []
+    raw = _raw_header(part, "content-type") or ""
+    quoted = _QUOTED_BOUNDARY.search(raw)
+    if quoted:
+        value = quoted.group(1)
+        candidates += [re.sub(r"\r?\n[ \t]*", "", value), re.sub(r"\r?\n", "", value)]
+    if params.get("boundary"):
+        candidates.append(params["boundary"])
+    counts: dict[str, int] = {}
+    for match in _DELIMITER.finditer(payload):
+        counts[match.group(1)] = counts.get(match.group(1), 0) + 1
+        if len(counts) > 20:
+            break
+    candidates += sorted(counts, key=lambda c: -counts[c])[:3]
+    out = []
+    for candidate in candidates:
+        candidate = candidate.rstrip(" ")
+        if candidate and len(candidate) <= 200 and '"' not in candidate and "\\" not in candidate \
+                and candidate not in out:
+            out.append(candidate)
+    return out
+
+
+def _resplit(part: Message, params: dict[str, str]) -> Message | None:
+    """The part parsed again under the first candidate boundary its body really uses, when
+    that splits it; None when none does."""
+    payload = _raw_payload(part)
+    if not isinstance(payload, str) or not payload.strip():
+        return None
+    ctype = _content_type(part)[0]
+    head = [f"{name}: {value}" for name, value in _raw_headers(part) if name.strip().lower() != "content-type"]
+    for candidate in _boundary_candidates(part, params, payload):
+        if not re.search(r"(?m)^--" + re.escape(candidate) + r"(?:--)?[ \t]*\r?$", payload):
+            continue
+        rebuilt = "\n".join(head + [f'Content-Type: {ctype}; boundary="{candidate}"', "", payload])
+        try:
+            fixed = BytesParser(policy=compat32).parsebytes(rebuilt.encode("utf-8", "surrogateescape"))
+        except Exception:  # noqa: BLE001 - RecursionError on hostile nesting, anything else
+            continue
+        if fixed.is_multipart() and any(isinstance(p, Message) for p in fixed.get_payload()):
+            return fixed
+    return None
+
+
+def _keep_unsplit(part: Message, ctype: str, origin: tuple[str, ...], state: _State) -> None:
+    """A multipart no boundary splits: kept whole (its headers and body) as a file, with a
+    problem naming it; an empty one holds nothing to keep."""
+    payload = _raw_payload(part)
+    body = payload.encode("utf-8", "surrogateescape") if isinstance(payload, str) else b""
+    if state.bodies.holds(payload):
+        body = state.bodies.decode(payload, "8bit")
+    if not body.strip():
+        return
+    head = "".join(f"{name}: {value}\n" for name, value in _raw_headers(part))
+    data = head.encode("utf-8", "surrogateescape") + b"\n" + body
+    where = f"（转发的邮件 {origin[-1]} 中）" if origin else ""
+    reason = (f"邮件中有一部分{where}（{ctype}）的分隔符缺失或无法识别，未能拆分，"
+              f"已原样保存为附件“{UNSPLIT_NAME}”，请人工查看")
+    state.problem(reason)
+    state.leaves.append(_Leaf(UNSPLIT_NAME, "message/rfc822", data, origin, False, reason))
 
 
 def _raw_payload(part: Message):
@@ -446,13 +556,17 @@ def _choose_body(plain: list[str], htmls: list[str]) -> str:
 _META_CHARSET = re.compile(rb"""<meta[^>]{0,200}?charset\s*=\s*["']?\s*([A-Za-z0-9_:.-]{1,40})""", re.I)
 
 
-def _text_of(data: bytes, charset: str | None, is_html: bool) -> str:
+def _decoded_text(data: bytes, charset: str | None, is_html: bool) -> str:
+    """A text part's body as text (HTML still as markup)."""
     if is_html and not charset:
         match = _META_CHARSET.search(data[:4096])
         if match:
             charset = match.group(1).decode("ascii")
     text = decode_bytes(data, charset)
-    text = text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+    return text.replace("\r\n", "\n").replace("\r", "\n").replace("\x00", "")
+
+
+def _readable(text: str, is_html: bool) -> str:
     if is_html:
         text = html_to_text(text)
     return unicodedata.normalize("NFC", text)
@@ -528,7 +642,7 @@ def html_to_text(markup: str) -> str:
     return "\n".join(out).strip()
 
 
-# ---------------------------------------------------------------- files, zip, winmail.dat
+# ---------------------------------------------------------------- files, archives, winmail.dat
 
 def _guess_type(name: str) -> str:
     return mimetypes.guess_type(name, strict=False)[0] or "application/octet-stream"
@@ -538,40 +652,76 @@ def _is_tnef(ctype: str, filename: str, data: bytes) -> bool:
     return (ctype in _TNEF_TYPES or filename.lower() == "winmail.dat") and tnef.is_tnef(data)
 
 
+def _add_leaf(state: _State, leaf: _Leaf) -> None:
+    if leaf.error:
+        _keep(state, clean_filename(leaf.name, leaf.ctype, leaf.data), leaf.ctype, leaf.data, leaf.origin,
+              leaf.inline, leaf.error)
+        return
+    _add_file(state, leaf.name, leaf.ctype, leaf.data, leaf.origin, leaf.inline, 0)
+
+
+def _keep(state: _State, filename: str, ctype: str, data: bytes, origin: tuple[str, ...], inline: bool,
+          error: str | None = None) -> None:
+    state.attachments.append(Attachment(filename, (ctype or "application/octet-stream").lower(),
+                                        data, origin, inline, error))
+
+
 def _add_file(state: _State, name: str, ctype: str, data: bytes, origin: tuple[str, ...],
-              inline: bool, zip_level: int) -> None:
+              inline: bool, level: int) -> None:
+    """One file: kept, or opened (winmail.dat, an archive) and its files added in turn. A file
+    that had to be opened and could not be is kept with its reason (`Attachment.error`)."""
     filename = clean_filename(name, ctype, data)
     if _is_tnef(ctype, filename, data):
-        try:
-            files = tnef.extract(data)
-        except Exception:
-            state.problem(f"{filename}（Outlook 格式）无法解析，其中的附件未能取出")
-            state.attachments.append(Attachment(filename, ctype, data, origin, inline))
-            return
-        # A winmail.dat without files carried only Outlook formatting: nothing to keep.
-        for inner_name, inner_data in files:
-            _add_file(state, inner_name, _guess_type(inner_name), inner_data,
-                      origin + (filename,), False, zip_level)
+        filename = filename if name else "winmail.dat"
+        _add_tnef(state, filename, ctype, data, origin, inline, level)
         return
-    if data.startswith((b"PK\x03\x04", b"PK\x05\x06")):
-        archive = _open_zip(data)
-        # A file named like an office document stays a file even when its inside is wrong:
-        # the form reader then says precisely what is wrong with it (a bomb, a corrupt file).
-        if archive is not None and not _is_zip_document(archive) and not _named_document(filename):
-            if zip_level >= _NESTED_ZIP_LEVELS:
-                state.problem(f"压缩包 {origin[-1] if origin else filename} 中又套了压缩包 "
-                              f"{filename}，未再解开")
-            else:
-                _unpack_zip(state, archive, filename, origin, zip_level)
-                return
-        elif archive is None and filename.lower().endswith(".zip"):
-            state.problem(f"压缩包 {filename} 已损坏，未能解开")
-    elif data.startswith(b"Rar!\x1a\x07"):
-        state.problem(f"附件 {filename} 是 RAR 压缩包，无法解开，请改用 zip 或直接附上文件")
-    elif data.startswith(b"7z\xbc\xaf\x27\x1c"):
-        state.problem(f"附件 {filename} 是 7z 压缩包，无法解开，请改用 zip 或直接附上文件")
-    state.attachments.append(Attachment(filename, (ctype or "application/octet-stream").lower(),
-                                        data, origin, inline))
+    kind = archives.kind_of(data)
+    if kind == archives.ZIP:
+        opened = _open_zip(data)
+        # A .docx/.xlsx is a zip, and stays a file; so does a file named like an office
+        # document whose inside is wrong: the form reader says precisely what is wrong with it
+        # (a bomb, a corrupt file). A damaged zip that is not named .zip is just a file.
+        if opened is not None:
+            document = _is_zip_document(opened) or _named_document(filename)
+            opened.close()
+            if document:
+                kind = None
+        elif not filename.lower().endswith(".zip"):
+            kind = None
+    if kind is None:
+        _keep(state, filename, ctype, data, origin, inline)
+        return
+    if level >= _NESTED_ZIP_LEVELS:
+        reason = f"压缩包 {origin[-1] if origin else filename} 中又套了压缩包 {filename}，未再解开"
+        state.problem(reason)
+        _keep(state, filename, ctype, data, origin, inline, reason)
+        return
+    unpacked = archives.unpack(data, filename, limits=state.limits.archives(), budget=state.budget,
+                               passwords=state.passwords)
+    if unpacked.error:
+        state.problem(unpacked.error)
+        _keep(state, filename, ctype, data, origin, inline, unpacked.error)
+    for member, member_data in unpacked.files:
+        _add_file(state, member, _guess_type(member), member_data, origin + (filename,), False, level + 1)
+
+
+def _add_tnef(state: _State, filename: str, ctype: str, data: bytes, origin: tuple[str, ...],
+              inline: bool, level: int) -> None:
+    try:
+        found = tnef.contents(data)
+    except Exception:  # noqa: BLE001 - a hostile stream must not cost the mail
+        reason = f"{filename}（Outlook 格式）无法解析，其中的附件未能取出"
+        state.problem(reason)
+        _keep(state, filename, ctype, data, origin, inline, reason)
+        return
+    # A winmail.dat without files and problems carried only Outlook formatting: nothing to keep.
+    for file in found.files:
+        _add_file(state, file.name, _guess_type(file.name), file.data, origin + (filename,) + file.within,
+                  False, level)
+    if found.problems:
+        reason = f"{filename}（Outlook 格式）" + "；".join(found.problems)
+        state.problem(reason)
+        _keep(state, filename, ctype, data, origin, inline, reason)
 
 
 _DOCUMENT_EXTENSIONS = (".docx", ".docm", ".dotx", ".xlsx", ".xlsm", ".xltx", ".pptx", ".odt", ".ods", ".wps", ".et")
@@ -592,108 +742,3 @@ def _is_zip_document(archive: zipfile.ZipFile) -> bool:
     """A .docx/.xlsx/.pptx (OOXML) or an ODF/EPUB file is a zip too, and stays a file."""
     names = set(archive.namelist())
     return "[Content_Types].xml" in names or "mimetype" in names or "META-INF/manifest.xml" in names
-
-
-def member_name(info: zipfile.ZipInfo) -> str:
-    """A zip member's name as its author saw it.
-
-    With the UTF-8 flag (0x800) zipfile has already decoded it. Without, Python 3.11
-    decodes with `metadata_encoding` or cp437. We do not pass metadata_encoding="gbk":
-    it is applied to every unflagged name at open time, so one name that is not valid
-    GBK makes the whole archive raise, and UTF-8 names written without the flag (macOS,
-    Linux zip) come out garbled. Instead: the cp437 text is turned back into the exact
-    bytes, then the Info-ZIP Unicode Path field, UTF-8, GBK (gb18030) are tried in turn.
-    """
-    if info.flag_bits & 0x800:
-        return info.orig_filename
-    try:
-        raw = info.orig_filename.encode("cp437")
-    except UnicodeEncodeError:
-        return info.orig_filename
-    unicode_path = _unicode_path_field(info.extra, raw)
-    if unicode_path:
-        return unicode_path
-    for encoding in ("utf-8", "gb18030"):
-        try:
-            return raw.decode(encoding)
-        except UnicodeDecodeError:
-            continue
-    return info.orig_filename
-
-
-def _unicode_path_field(extra: bytes, raw_name: bytes) -> str | None:
-    """Info-ZIP Unicode Path extra field (0x7075), written by 7-Zip and WinRAR beside
-    a legacy-encoded name; valid only while its CRC matches that name."""
-    pos = 0
-    while pos + 4 <= len(extra):
-        header_id, size = struct.unpack_from("<HH", extra, pos)
-        body = extra[pos + 4:pos + 4 + size]
-        pos += 4 + size
-        if header_id == 0x7075 and len(body) >= 5 and body[0] == 1:
-            if struct.unpack_from("<I", body, 1)[0] == zlib.crc32(raw_name):
-                try:
-                    return body[5:].decode("utf-8") or None
-                except UnicodeDecodeError:
-                    return None
-    return None
-
-
-def _is_junk(name: str) -> bool:
-    """macOS and Windows litter: AppleDouble '._x.docx' files would pose as forms."""
-    parts = name.replace("\\", "/").split("/")
-    base = parts[-1]
-    return parts[0] == "__MACOSX" or base.startswith("._") or base.lower() in _JUNK_NAMES
-
-
-class _TooLarge(Exception):
-    pass
-
-
-def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo, cap: int) -> bytes:
-    # The directory's sizes can lie: read at most cap+1 bytes whatever it declares.
-    with archive.open(info) as handle:
-        data = handle.read(cap + 1)
-    if len(data) > cap:
-        raise _TooLarge
-    return data
-
-
-def _unpack_zip(state: _State, archive: zipfile.ZipFile, zipname: str,
-                origin: tuple[str, ...], zip_level: int) -> None:
-    limits = state.limits
-    infos = archive.infolist()
-    if len(infos) > limits.max_zip_members:
-        state.problem(f"压缩包 {zipname} 内文件过多（{len(infos)} 个，上限 "
-                      f"{limits.max_zip_members} 个），未解开")
-        return
-    members = [i for i in infos if not i.is_dir() and not _is_junk(i.orig_filename)]
-    if not members:
-        state.problem(f"压缩包 {zipname} 是空的")
-        return
-    total = sum(i.file_size for i in members)
-    packed = sum(i.compress_size for i in members)
-    bomb = f"压缩包 {zipname} 解压后过大（疑似压缩炸弹），未解开"
-    if total > state.zip_budget or (total > _RATIO_FLOOR and total > limits.max_zip_ratio * max(packed, 1)):
-        state.problem(bomb)
-        return
-    extracted: list[tuple[str, bytes]] = []
-    for info in members:
-        shown = clean_filename(member_name(info))
-        if info.flag_bits & 0x1:
-            state.problem(f"压缩包 {zipname} 中的 {shown} 有密码，未能解开")
-            continue
-        if info.compress_type not in _SAFE_METHODS:
-            state.problem(f"压缩包 {zipname} 中的 {shown} 压缩方式不受支持，未能解开，请改用普通 zip")
-            continue
-        try:
-            data = _read_member(archive, info, min(info.file_size, state.zip_budget))
-        except _TooLarge:
-            state.problem(bomb)
-            return
-        except Exception:  # CRC mismatch, truncated stream, bad header
-            state.problem(f"压缩包 {zipname} 中的 {shown} 已损坏，未能解开")
-            continue
-        state.zip_budget -= len(data)
-        extracted.append((member_name(info), data))
-    for name, data in extracted:
-        _add_file(state, name, _guess_type(name), data, origin + (zipname,), False, zip_level + 1)

@@ -9,7 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.mail.mime import html_to_text, member_name, parse_mail
+from bot.mail.archives import member_name
+from bot.mail.mime import html_to_text, parse_mail
 from tests.fixtures.mails import (
     b_word, build_mail, docx_bytes, forwarded, mail_with_parts, many_parts,
     nested_forwards, nested_multiparts, part, raw_mail, set_encrypted_flag,
@@ -296,19 +297,25 @@ def test_zip_detected_by_content_not_name():
     assert mail.attachments[0].origin == ("材料.dat",)
 
 
-def test_zip_bomb_by_ratio_is_a_problem_not_an_attachment():
+def _refused(mail, name="材料.zip"):
+    """The archive is kept as it came, with the reason it was not opened, and nothing else."""
+    assert [(a.filename, a.error) for a in mail.attachments] == [(name, mail.problems[0])], mail.attachments
+    return mail.problems[0]
+
+
+def test_zip_bomb_by_ratio_is_kept_unopened_with_a_problem():
     bomb = zip_bomb(20 * 1024 * 1024)
     assert len(bomb) < 100_000
     mail = parse_mail(_zip_mail(bomb))
-    assert mail.attachments == ()
     assert mail.problems == ("压缩包 材料.zip 解压后过大（疑似压缩炸弹），未解开",)
+    _refused(mail)
+    assert mail.attachments[0].data == bomb
 
 
 def test_zip_over_total_limit():
     archive = zip_bytes([("a.bin", bytes(range(256)) * 2000)])
     mail = parse_mail(_zip_mail(archive), max_zip_total=100_000)
-    assert mail.attachments == ()
-    assert "解压后过大" in mail.problems[0]
+    assert "解压后过大" in _refused(mail)
 
 
 def test_zip_lying_sizes_are_capped():
@@ -319,26 +326,29 @@ def test_zip_lying_sizes_are_capped():
     archive[local + 22:local + 26] = (10).to_bytes(4, "little")
     archive[central + 24:central + 28] = (10).to_bytes(4, "little")
     mail = parse_mail(_zip_mail(bytes(archive)))
-    assert all(len(a.data) <= 10 for a in mail.attachments)
-    assert mail.problems
+    # zipfile stops at the declared size, and the CRC then shows the member is not what it says
+    assert mail.problems == ("压缩包 材料.zip 中的 a.txt 已损坏，未能解开",)
+    assert not [a for a in mail.attachments if a.origin]  # nothing of the member was kept
+    _refused(mail)
 
 
 def test_zip_with_too_many_members():
     archive = zip_bytes([(f"{i}.txt", b"x") for i in range(201)])
     mail = parse_mail(_zip_mail(archive))
-    assert mail.attachments == ()
     assert mail.problems == ("压缩包 材料.zip 内文件过多（201 个，上限 200 个），未解开",)
+    _refused(mail)
     assert len(parse_mail(_zip_mail(archive), max_zip_members=300).attachments) == 201
 
 
 def test_encrypted_and_bzip2_members_reported():
     encrypted = set_encrypted_flag(zip_bytes([("密.docx", b"x")]))
     mail = parse_mail(_zip_mail(encrypted))
-    assert mail.attachments == ()
-    assert mail.problems == ("压缩包 材料.zip 中的 密.docx 有密码，未能解开",)
+    assert mail.problems == ("压缩包 材料.zip 中的 密.docx 设有密码（已加密），未能解开；请在邮件正文写明解压密码"
+                             "（如“解压密码：1234”）或去掉密码后重新发送",)
+    _refused(mail)
     bz = zip_bytes([("a.docx", b"x" * 100)], compression=zipfile.ZIP_BZIP2)
     mail = parse_mail(_zip_mail(bz))
-    assert mail.attachments == () and "压缩方式不受支持" in mail.problems[0]
+    assert "压缩方式不受支持" in _refused(mail)
 
 
 def test_nested_zip_one_level_only():
@@ -348,19 +358,21 @@ def test_nested_zip_one_level_only():
     assert [(a.filename, a.origin) for a in mail.attachments] == [
         ("深.zip", ("外层.zip", "内层.zip")), ("表.xlsx", ("外层.zip", "内层.zip"))]
     assert mail.problems == ("压缩包 内层.zip 中又套了压缩包 深.zip，未再解开",)
+    assert [a.error for a in mail.attachments] == [mail.problems[0], None]
 
 
 def test_corrupt_zip_and_rar():
     mail = parse_mail(build_mail(attachments=[("坏.zip", b"PK\x03\x04garbage", "application/zip"),
                                               ("材料.rar", b"Rar!\x1a\x07\x00xx", "application/x-rar")]))
     assert _names(mail) == ["坏.zip", "材料.rar"]
-    assert mail.problems == ("压缩包 坏.zip 已损坏，未能解开",
-                             "附件 材料.rar 是 RAR 压缩包，无法解开，请改用 zip 或直接附上文件")
+    assert mail.problems == ("压缩包 坏.zip 已损坏，未能解开", "RAR 压缩包 材料.rar 已损坏，未能解开")
+    assert [a.error for a in mail.attachments] == list(mail.problems)
 
 
 def test_empty_zip():
     mail = parse_mail(_zip_mail(zip_bytes([("空/", b"")])))
-    assert mail.attachments == () and mail.problems == ("压缩包 材料.zip 是空的",)
+    assert mail.problems == ("压缩包 材料.zip 是空的",)
+    _refused(mail)
 
 
 # ---------------------------------------------------------------- forwarded mail
@@ -421,7 +433,9 @@ def test_winmail_dat_by_filename_with_zip_inside():
 def test_winmail_dat_truncated_keeps_what_was_read():
     blob = tnef_blob([("A.TXT", None, b"aaa", "attdata"), ("B.TXT", None, b"bbb", "attdata")])
     mail = parse_mail(mail_with_parts([part("application/ms-tnef", blob[:-30], disposition="attachment")]))
-    assert _names(mail) == ["A.TXT"]
+    assert _names(mail) == ["A.TXT", "winmail.dat"]
+    reason = "winmail.dat（Outlook 格式）其中的附件 B.TXT 不完整（文件被截断或已损坏），未能取出"
+    assert mail.problems == (reason,) and mail.attachments[1].error == reason
 
 
 def test_winmail_without_signature_is_kept_as_file():
