@@ -407,5 +407,26 @@ def check(config: Config) -> None:
         sys.exit(1)
 
 
+@main.command(help="离线读取 .eml 邮件或附件文件，按收取时的方式识别并列出结果；不读写数据库、邮箱和发件队列。")
+@click.argument("files", metavar="FILE...", nargs=-1, required=True)
+@json_option
+@command()
+def inspect(config: Config, files: tuple[str, ...], as_json: bool) -> None:
+    from .inspect import inspect_paths, render_text
+
+    results = inspect_paths(config, files)
+    if as_json:
+        click.echo(json.dumps([doc for _, doc, _ in results], ensure_ascii=False, indent=1))
+    else:
+        texts = [render_text(ins) for ins, _, _ in results if ins is not None]
+        if texts:
+            click.echo("\n\n".join(texts))
+    failures = [line for _, _, line in results if line]
+    for line in failures:
+        click.echo(f"错误：{line}", err=True)
+    if failures:
+        sys.exit(1)
+
+
 if __name__ == "__main__":  # pragma: no cover
     main()

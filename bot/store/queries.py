@@ -12,6 +12,14 @@ def iso(moment, cal: Calendar) -> str | None:
     return None if moment is None else cal.local(moment).isoformat(timespec="seconds")
 
 
+def attachment_json(filename: str, kind: str | None, status: str, values: dict | None, errors: list | None,
+                    warnings: list | None, reason: str | None) -> dict:
+    """One attachment as `intake messages --json` and `intake inspect --json` show it (errors and
+    warnings already as `Problem.as_json()` dicts): the one place that shape is made."""
+    return {"filename": filename, "kind": kind, "status": status, "values": values or {},
+            "errors": errors or [], "warnings": warnings or [], "reason": reason}
+
+
 def messages_json(session: Session, cal: Calendar, state: str | None = None) -> list[dict]:
     stmt = select(Message).options(selectinload(Message.attachments)).order_by(Message.id)
     if state:
@@ -29,10 +37,8 @@ def messages_json(session: Session, cal: Calendar, state: str | None = None) -> 
             "reason": m.reason,
             "kinds": list(m.kinds or []),
             "flags": list(m.flags or []),
-            "attachments": [{
-                "filename": a.filename, "kind": a.kind, "status": a.status, "values": a.values or {},
-                "errors": a.errors or [], "warnings": a.warnings or [], "reason": a.reason,
-            } for a in m.attachments],
+            "attachments": [attachment_json(a.filename, a.kind, a.status, a.values, a.errors, a.warnings,
+                                            a.reason) for a in m.attachments],
             "acknowledged": bool(m.acknowledged),
             "sender_check": m.sender_check,
         })
