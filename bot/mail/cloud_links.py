@@ -6,8 +6,10 @@ the mail by a link to it. Such a mail carries no file: the bot cannot read what 
 the link (it never opens one: no network at run time, and a link may need a login), so the
 mail goes to a person, and the unit is asked to attach the file itself.
 
-Pure: text in, `CloudLink`s out. `reason(links)` is the Chinese line for the admin's
-`intake messages`; `ask_unit(links)` the sentence for the unit's acknowledgement.
+Pure: text in, `CloudLink`s out. `reason(links)` is one Chinese line naming the links, for
+the admin and the unit alike (`bot.mail.mime` records it among the mail's problems, so the
+mail goes to review with it and the acknowledgement quotes it); `ask_unit(links)` is the
+sentence asking the unit to attach the file itself.
 """
 from __future__ import annotations
 
@@ -60,13 +62,18 @@ def find(*texts: str) -> tuple[CloudLink, ...]:
         if not text:
             continue
         text = html.unescape(text) if "&" in text else text
+        since = 0  # a file name before a link belongs to it only if no link came between
         for match in _URL.finditer(text):
             url = match.group(0).rstrip(".,;:!?。，；：！？")
             service = _service(url)
-            if service is None or url in seen:
+            if service is None:
+                continue
+            name = _anchor_name(text, match.start(), match.end()) or _name_before(text, since, match.start())
+            since = match.end()
+            if url in seen:
                 continue
             seen.add(url)
-            links.append(CloudLink(service, url, _name_before(text, match.start())))
+            links.append(CloudLink(service, url, name))
             if len(links) >= MAX_LINKS:
                 return tuple(links)
     return tuple(links)
@@ -79,11 +86,23 @@ def _service(url: str) -> str | None:
     return None
 
 
-def _name_before(text: str, start: int) -> str | None:
+def _name_before(text: str, since: int, start: int) -> str | None:
     """The last file name in the 300 characters before a link (markup stripped), if any."""
-    window = re.sub(r"<[^>]{0,2000}>", " ", text[max(0, start - 2000):start])[-300:]
+    window = re.sub(r"<[^>]{0,2000}>", " ", text[max(since, start - 2000):start])[-300:]
     names = _FILE_NAME.findall(unicodedata.normalize("NFC", window))
     return names[-1] if names else None
+
+
+def _anchor_name(text: str, start: int, end: int) -> str | None:
+    """The file name an HTML link's own text gives: <a href="LINK">附件2.docx</a>."""
+    if not re.search(r"href\s*=\s*[\"']?$", text[max(0, start - 12):start], re.I):
+        return None
+    close = text.find(">", end)
+    stop = text.find("</a", close) if close >= 0 else -1
+    if close < 0 or stop < 0 or stop - close > 500:
+        return None
+    names = _FILE_NAME.findall(unicodedata.normalize("NFC", re.sub(r"<[^>]*>", " ", text[close + 1:stop])))
+    return names[0] if names else None
 
 
 def _shown(url: str) -> str:
@@ -96,8 +115,8 @@ def reason(links: tuple[CloudLink, ...] | list[CloudLink]) -> str:
     for link in links:
         named = f"{link.filename}，" if link.filename else ""
         parts.append(f"{link.service}（{named}{_shown(link.url)}）")
-    return ("邮件中的文件以下载链接发送，邮件本身没有附件：" + "；".join(parts)
-            + "。本系统不打开链接，请人工查看，并请报送单位直接以附件发送文件")
+    return ("邮件中的文件以下载链接发送，邮件本身不含该文件：" + "；".join(parts)
+            + "。本系统不打开链接，无法读取其中的文件，请人工查看；请报送单位将文件直接作为邮件附件重新发送")
 
 
 def ask_unit(links: tuple[CloudLink, ...] | list[CloudLink]) -> str:

@@ -236,8 +236,12 @@ def _parse(raw: bytes, limits: _Limits) -> ParsedMail:
 
     subject = fold_whitespace(decode_header(_first(raw_headers, "subject") or ""))
     body_text = ""
+    links: tuple = ()
     if walk:
         body_text = _walk(msg, state)
+        links = cloud_links.find(*state.link_texts)
+        if links:  # the mail carries no file for what the links point at: a person must act
+            state.problem(cloud_links.reason(links))
         state.passwords = archives.passwords_in(subject, body_text)
         for leaf in state.leaves:
             try:
@@ -259,7 +263,7 @@ def _parse(raw: bytes, limits: _Limits) -> ParsedMail:
         attachments=tuple(state.attachments),
         content_type=content_type,
         problems=tuple(state.problems),
-        cloud_links=cloud_links.find(*state.link_texts),
+        cloud_links=links,
     )
 
 

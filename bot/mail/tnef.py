@@ -238,6 +238,22 @@ def subject_of(data: bytes) -> str:
     return ""
 
 
+# The root stream that names an OLE document's kind, as UTF-16 in the compound file's directory.
+_OLE_KINDS = ((b"W\0o\0r\0d\0D\0o\0c\0u\0m\0e\0n\0t\0", ".doc"), (b"W\0o\0r\0k\0b\0o\0o\0k\0", ".xls"),
+              (b"B\0o\0o\0k\0", ".xls"), (b"P\0o\0w\0e\0r\0P\0o\0i\0n\0t\0", ".ppt"))
+
+
+def _ole_name(name: str, document: bytes) -> str:
+    """An embedded OLE document's name with the extension its streams show (Outlook names
+    embedded objects by their caption: "Microsoft Word 文档", no extension)."""
+    if "." in name[-6:]:
+        return name
+    for marker, ext in _OLE_KINDS:
+        if marker in document[:1 << 16]:
+            return (name or "嵌入的文档") + ext
+    return name
+
+
 def _embedded(value: bytes, name: str, method: int | None, depth: int, files: list[File],
               problems: list[str]) -> None:
     """A PT_OBJECT attachment: an embedded Outlook message (its files, recursively) or an OLE
@@ -260,6 +276,7 @@ def _embedded(value: bytes, name: str, method: int | None, depth: int, files: li
             problems.append(f"其中嵌入的 Outlook 邮件《{label}》没有附件，其正文未读取，请将内容直接写在邮件正文或作为附件发送")
         return
     if iid == IID_ISTORAGE or body.startswith(_OLE_MAGIC):
-        files.append(File(name, body if body.startswith(_OLE_MAGIC) else value))
+        document = body if body.startswith(_OLE_MAGIC) else value
+        files.append(File(_ole_name(name, document), document))
         return
     problems.append(f"其中的附件 {shown} 是 Outlook 嵌入对象（{iid.hex()}），无法取出")
