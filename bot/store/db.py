@@ -10,6 +10,7 @@ once: the check and the upgrade run in one transaction under a lock.
 from __future__ import annotations
 
 import logging
+import os
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -65,7 +66,7 @@ class Database:
         except DBAPIError as exc:
             self.engine.dispose()
             raise DatabaseError(f"无法打开数据库 {self.engine.url.render_as_string(hide_password=True)}："
-                                f"{database_reason(exc)}") from None
+                                f"{database_reason(exc, self.engine.url.database if self.engine.dialect.name == 'sqlite' else None)}") from None
         except SchemaError as exc:
             self.engine.dispose()
             raise DatabaseError(str(exc)) from None
@@ -148,9 +149,17 @@ _SQLITE_REASONS = (
 )
 
 
-def database_reason(exc: DBAPIError) -> str:
-    """One line saying why a database statement failed, for the admin."""
+def database_reason(exc: DBAPIError, sqlite_file: str | None = None) -> str:
+    """One line saying why a database statement failed, for the admin. SQLite that cannot
+    make its -wal/-shm files on a full disk says "disk I/O error": with the file's name given,
+    a disk without a free block is named as the reason."""
     text = _one_line(str(exc.orig))
+    if sqlite_file and sqlite_file != ":memory:" and "disk I/O error" in text:
+        try:
+            if os.statvfs(Path(sqlite_file).parent).f_bavail == 0:
+                return "数据库所在的磁盘已满"
+        except OSError:
+            pass
     return next((zh for en, zh in _SQLITE_REASONS if en in text), text)
 
 
