@@ -144,6 +144,20 @@ def run(config: Config) -> None:
             scheduler.shutdown(wait=True)  # a running reminder/digest step finishes first
 
 
+@main.command("mark-handled", help="上线前使用：把邮箱中现有的邮件全部存档并标记为已处理（不回复、不计入），此后收到的邮件才会处理。")
+@command(verbose=True)
+def mark_handled(config: Config) -> None:
+    from .daemon import mark_handled as mark
+    from .progress import for_terminal
+
+    progress = for_terminal()
+    try:
+        marked = mark(_intake(config), progress)
+    finally:
+        progress.close()
+    click.echo(f"已存档并标记 {marked} 封邮件为已处理（intake messages 可查，不回复、不计入）；此后收到的邮件将正常处理和回复")
+
+
 @main.command(help="列出收到的邮件及处理结果。")
 @click.option("--json", "as_json", is_flag=True, help="输出 JSON")
 @click.option("--state", type=click.Choice(["accepted", "needs_review", "duplicate", "auto_reply", "ignored", "pending"]),

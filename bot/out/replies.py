@@ -36,6 +36,11 @@ def _env() -> Environment:
                        autoescape=select_autoescape(["html.j2"], default_for_string=False))
 
 
+def template(name: str):
+    """A mail body template of templates/, compiled once per process."""
+    return _env().get_template(name)
+
+
 def local_text(moment: datetime, cal: Calendar, with_time: bool = True) -> str:
     m = cal.local(moment)
     return f"{m.year}年{m.month}月{m.day}日 {m.hour:02d}:{m.minute:02d}" if with_time else f"{m.month}月{m.day}日"
