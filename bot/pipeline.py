@@ -48,6 +48,7 @@ from .store import submissions
 from .store.db import Database
 from .store.models import (ACCEPTED, AUTO_REPLY, DUPLICATE, IGNORED, NEEDS_REVIEW, PENDING, TAKEN,
                            AttachmentRecord, MailboxState, MailLocation, Message, OutboxMail)
+from .store.models import OUTCOME_LABELS
 
 log = logging.getLogger(__name__)
 
@@ -213,7 +214,9 @@ def read_message(intake: Intake, raw: bytes) -> Reading:
             log.exception("读取附件出错 %s", att.filename)
             result = FormResult(kind=None, status="error", reason=f"读取附件时程序出错（{type(exc).__name__}）")
         reading.files.append(ReadFile(att.filename, att.content_type, att.origin, digest, len(att.data), result))
-    reading.body = classify.read_body(mail.subject, mail.body_text)
+    # A reply to one of our mails echoes our subject ("回复：…周报…"): it names nothing the sender
+    # wrote, so the body must be a weekly report on its own ("收到，谢谢" is not one).
+    reading.body = classify.read_body("" if _replies_to_our_mail(mail) else mail.subject, mail.body_text)
     return reading
 
 
@@ -441,7 +444,7 @@ def _record(intake: Intake, job: Job, reading: Reading, follow_ups: list[int]) -
         else:
             outcome = _decide(intake, s, msg, reading, job.received_at, job.assigned, follow_ups)
         # one line per mail handled; mail set aside (years of an old mailbox) is counted instead
-        log.log(logging.DEBUG if job.set_aside else logging.INFO, "邮件 #%d %s 《%s》 → %s%s%s", msg.id, msg.from_addr, (msg.subject or "")[:40], outcome,
+        log.log(logging.DEBUG if job.set_aside else logging.INFO, "邮件 #%d %s 《%s》 → %s%s%s", msg.id, msg.from_addr, (msg.subject or "")[:40], OUTCOME_LABELS.get(outcome, outcome),
                  f"（{msg.unit}）" if msg.unit else "", f"：{msg.reason}" if msg.reason else "")
         return outcome
 
@@ -480,6 +483,15 @@ def _looks_like_submission(reading: Reading) -> bool:
     return any(word in hay for word in _CAMPAIGN_WORDS)
 
 
+# The footer of every mail the bot sends (templates/*.txt.j2): quoted in a reply, it shows the
+# reply answers one of ours.
+_OUR_FOOTER = "材料接收系统自动发送"
+
+
+def _replies_to_our_mail(mail: ParsedMail) -> bool:
+    return _OUR_FOOTER in (mail.body_text or "")
+
+
 def _decide(intake: Intake, s, msg: Message, reading: Reading, received_at: datetime,
             assigned: str | None, follow_ups: list[int]) -> str:
     """The outcome of a claimed message from its reading: what it carried recorded, its answer
@@ -509,6 +521,7 @@ def _decide(intake: Intake, s, msg: Message, reading: Reading, received_at: date
     liaison_addrs = submissions.liaison_addresses(s)
     unit, source = identify_unit(intake, reading, liaison_addrs, assigned)
     answered = None  # the earlier mail whose unit this one names, when it answers our question
+    unanswered = None  # the earlier mail whose question this one answers without a unit we know
     if unit is None:
         unit = conversation.confirmed_unit(s, mail.from_addr)
         source = conversation.SOURCE if unit else None
@@ -516,7 +529,7 @@ def _decide(intake: Intake, s, msg: Message, reading: Reading, received_at: date
         answered = conversation.awaiting_unit(s, mail.from_addr, pk, received_at)
         named = conversation.named_unit(intake.roster, mail.subject, mail.body_text) if answered else None
         if named is None:
-            answered = None
+            answered, unanswered = None, answered
         else:
             unit, source = named.name, conversation.SOURCE
     elif source == "assigned" and conversation.confirmed_unit(s, mail.from_addr) == unit:
@@ -544,6 +557,7 @@ def _decide(intake: Intake, s, msg: Message, reading: Reading, received_at: date
         msg.flags = list(msg.flags) + [f"发件人身份验证未通过（{check.summary()}），疑为冒用 {mail.from_addr or '（无）'}"]
 
     outcome_items: list[tuple[str, str, str]] = []  # (item, label, new|duplicate)
+    quiet = False  # kept for a person without an automatic answer
     if unit and forged:
         # A From the receiving server says is not the sender's never replaces a unit's
         # figures: kept for a person to look at; the unit's liaison is told.
@@ -581,6 +595,14 @@ def _decide(intake: Intake, s, msg: Message, reading: Reading, received_at: date
         reason = "无法确定报送单位，请用 intake assign 指定" if not unit else "；".join(problems) or "附件无法识别"
     elif answered is not None:
         outcome, reason = IGNORED, f"来信人回复说明单位为 {unit}，已据此重新处理邮件 #{answered}"
+    elif unanswered is not None:
+        # asking again would repeat the same question: a person reads the answer
+        outcome, quiet = NEEDS_REVIEW, True
+        reason = (f"回复了关于邮件 #{unanswered} 单位名称的询问，但回复中未找到名单上的单位，"
+                  f"请用 intake assign {unanswered} 单位名称 指定")
+    elif unit and _replies_to_our_mail(mail):
+        outcome, quiet = NEEDS_REVIEW, True
+        reason = "回复本系统的自动邮件，未附新的材料；如有询问，请人工答复"
     elif unit and _looks_like_submission(reading):
         outcome, reason = NEEDS_REVIEW, "来自登记单位，但未发现本次活动的表格或材料"
     elif unit:
@@ -592,7 +614,7 @@ def _decide(intake: Intake, s, msg: Message, reading: Reading, received_at: date
         _settle_identity(intake, s, msg, reading, unit, answered, received_at, now)
         follow_ups.append(answered)
 
-    if outcome != IGNORED and (unit or carried):
+    if outcome != IGNORED and (unit or carried) and not quiet:
         msg.acknowledged = _queue_ack(intake, s, msg, reading, unit, outcome_items, received_at, now)
     if unit and source in ("form", "subject") and msg.flags and outcome == ACCEPTED:
         _tell_liaison(intake, s, msg, unit, [i for i, _, st in outcome_items if st == submissions.NEW],
