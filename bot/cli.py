@@ -249,7 +249,7 @@ def status(config: Config, as_json: bool, now_text: str | None) -> None:
 @now_option
 @command()
 def report(config: Config, as_json: bool, now_text: str | None) -> None:
-    from .forms.progress_template import BLANKS, blank_phrase
+    from .forms.progress_template import BLANKS, numbered_label
     from .reporting import report as build_report
 
     result = build_report(_intake(config), _now(config, now_text))
@@ -259,7 +259,7 @@ def report(config: Config, as_json: bool, now_text: str | None) -> None:
         return
     from .out.tables import report_table
 
-    report_table(doc, {b.key: f"{b.number}. {blank_phrase(b)}" for b in BLANKS})
+    report_table(doc, {b.key: numbered_label(b) for b in BLANKS})
 
 
 @main.command(help="发送（或用 --dry-run 列出）此刻应发的催报提醒。")

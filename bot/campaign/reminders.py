@@ -65,10 +65,10 @@ def due_reminders(calendar: Calendar, schedule: ScheduleConfig, roster: Roster,
 
 
 def _recipients(standing: UnitStanding, roster_emails: tuple[str, ...]) -> tuple[str, ...]:
-    """The liaison's address, else the roster's."""
-    email = (standing.liaison or {}).get("email")
-    if isinstance(email, str) and "@" in email:
-        return (email.strip().lower(),)
+    """The liaison's address (the form's 电子邮箱, else the address the form came from), else
+    the roster's."""
+    if standing.liaison_address:
+        return (standing.liaison_address,)
     return roster_emails
 
 

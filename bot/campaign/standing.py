@@ -21,6 +21,19 @@ class Delivery:
     received_at: datetime
     values: dict
     evidence_only: bool = False
+    sender: str | None = None  # the From address of the mail it came in
+
+
+def form_email(values: dict | None) -> str | None:
+    """The 电子邮箱 a liaison form gives, when it gives a usable one."""
+    email = (values or {}).get("email")
+    return email.strip().lower() if isinstance(email, str) and "@" in email else None
+
+
+def liaison_address(values: dict | None, sender: str | None) -> str | None:
+    """Where a unit's liaison is written to (reminders, notices, recognising the unit's mail):
+    the liaison form's 电子邮箱, else the address the form itself came from."""
+    return form_email(values) or (sender.strip().lower() if sender and "@" in sender else None)
 
 
 @dataclass
@@ -64,6 +77,7 @@ class UnitStanding:
     timeliness: Timeliness
     progress: dict[str, Any] | None = None  # the latest 附件2 values received by then
     owes: list[str] = field(default_factory=list)
+    liaison_address: str | None = None  # liaison_address() of the latest liaison form
 
 
 def stand(calendar: Calendar, roster: Roster, deliveries: list[Delivery], now: datetime) -> list[UnitStanding]:
@@ -99,7 +113,19 @@ def stand(calendar: Calendar, roster: Roster, deliveries: list[Delivery], now: d
         progress = latest.get((unit.name, "progress_table"))
         owes = [i for i, st in items.items() if st.state in (MISSING, OPEN)]
         out.append(UnitStanding(unit.name, unit.category, dict(liaison.values) if liaison else None, items, score,
-                                dict(progress.values) if progress else None, owes))
+                                dict(progress.values) if progress else None, owes,
+                                liaison_address(liaison.values, liaison.sender) if liaison else None))
+    return out
+
+
+def ranked(standings: list[UnitStanding]) -> list[tuple[int, UnitStanding]]:
+    """(rank, standing) by timeliness score, best first; equal scores share a rank and the next
+    rank skips the places they took (1, 1, 3), as a prize list does. Ties list by unit name."""
+    order = sorted(standings, key=lambda s: (-s.timeliness.score, s.unit))
+    out: list[tuple[int, UnitStanding]] = []
+    for place, s in enumerate(order, start=1):
+        tied = out and out[-1][1].timeliness.score == s.timeliness.score
+        out.append((out[-1][0] if tied else place, s))
     return out
 
 

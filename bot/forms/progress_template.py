@@ -42,6 +42,7 @@ class Blank:
     label: str  # forms.md's "text around the blank", for the unit to find it (acknowledgements)
     item: int = 0  # index into ITEMS
     number: int = 0  # 1-based position in the form
+    short: str = ""  # what the blank counts, for people reading totals and read-backs (SHORT_LABELS)
 
 
 @dataclass(frozen=True)
@@ -185,6 +186,55 @@ _ITEM_SOURCE: tuple[tuple[str, str, str, list[tuple[str, str, str]]], ...] = (
     ),
 )
 
+# What each blank counts, in words a clerk reads without the form beside her: the form's own
+# words around a blank ("（ ）个企业开展", "等（ ）场次", five times "参与（ ）人次") only make sense
+# in their sentence. Shown wherever a blank's figure is shown on its own (the digest, `report`,
+# the workbook, acknowledgements), always after the blank's number. Each is unique.
+_FIVE_INTO_PLACES = {"enterprise": "企业", "rural": "农村", "community": "社区", "school": "学校", "family": "家庭"}
+SHORT_LABELS: dict[str, str] = {
+    "launch.forms": "启动仪式的形式",
+    "launch.events": "启动仪式场次",
+    "study.group_sessions": "中心组专题学习次数",
+    "study.group_participants": "中心组专题学习参与人次",
+    "study.online_sessions": "网络课堂培训场次",
+    "study.online_participants": "网络课堂培训参与人次",
+    "study.media_columns": "学习重要论述的专栏专题数",
+    "inspection.media_columns": "排查整治的媒体专栏专题数",
+    "inspection.films_made": "制作警示教育片部数",
+    "inspection.film_screenings": "组织观看警示教育片场次",
+    "inspection.film_viewers": "观看警示教育片人次",
+    "inspection.enterprises": "开展“啄木鸟”等活动的企业数",
+    "inspection.enterprise_hazards": "企业排查整治风险隐患数",
+    "inspection.communities": "开展“身边隐患我来找”等活动的社区、物业公司数",
+    "inspection.community_events": "社区、物业公司开展“身边隐患我来找”等活动场次",
+    "inspection.violations": "排查安全违法违规行为次数",
+    "inspection.hazard_reports": "举报风险隐患数",
+    "training.cloud_class_participants": "“安全生产大家谈”云课堂学习人次",
+    "training.video_interviews": "网络视频访谈场次",
+    "training.remote_tutoring": "远程在线辅导场次",
+    "training.livestreams": "“公开课”等线上直播场次",
+    "training.livestream_participants": "线上直播参与人次",
+    "consultation.open_day_participants": "参与全国线上“公众开放日”人次",
+    "consultation.vr_viewers": "观看360全景示范展示人次",
+    "consultation.quiz_live_participants": "参与安全打榜直播人次",
+    "consultation.contest_participants": "参与网上安全知识竞赛人次",
+    "consultation.douyin_videos": "抖音“我是安全明白人”微视频条数",
+    "consultation.weibo_posts": "微博“身边的安全谣言”话题条数",
+    "consultation.open_days_held": "自行开展线上“公众开放日”场次",
+    "consultation.open_days_held_participants": "自行开展的“公众开放日”参与人次",
+    "consultation.sms_sent": "发送公益短信条数",
+    "consultation.innovative_activity": "创新开展的活动名称",
+    "consultation.innovative_events": "创新活动场次",
+    "consultation.innovative_participants": "创新活动参与人次",
+    **{key: label for code, place in _FIVE_INTO_PLACES.items() for key, label in (
+        (f"five_into.{code}.forms", f"安全宣传进{place}的形式"),
+        (f"five_into.{code}.events", f"安全宣传进{place}活动场次"),
+        (f"five_into.{code}.participants", f"安全宣传进{place}参与人数"),
+    )},
+    "exemplary.reports": "先进典型报道篇数",
+    "exemplary.videos": "先进典型专题视频部数",
+}
+
 # Rows 1-4 and 5-7 of the notice's table each share one merged 活动项目 category cell.
 CATEGORY_GROUPS = ((0, 4), (4, 7))
 
@@ -206,7 +256,7 @@ def _build_items() -> tuple[ActivityItem, ...]:
         blanks = []
         for key, type_, label in blank_specs:
             number += 1
-            blanks.append(Blank(key, type_, label, index, number))
+            blanks.append(Blank(key, type_, label, index, number, SHORT_LABELS[key]))
         items.append(ActivityItem(name, requirements, progress, tuple(blanks), tuple(parts)))
     return tuple(items)
 
@@ -241,9 +291,19 @@ _LEAD_INS = _lead_ins()
 def blank_phrase(blank: Blank) -> str:
     """The blank's words as a reader finds it in the form: `组织观看…（ ）人次`."""
     return _LEAD_INS.get(blank.key, "") + blank.label
+
+
+def numbered_label(blank: Blank) -> str:
+    """How a blank is named on its own, everywhere: its number in the form and what it counts
+    (`12. 开展“啄木鸟”等活动的企业数`)."""
+    return f"{blank.number}. {blank.short}"
+
+
 ALL_KEYS: tuple[str, ...] = HEADER_KEYS + BLANK_KEYS
 if len(BLANKS) != 51:
     raise AssertionError(f"附件2 has 51 blanks, the template has {len(BLANKS)}")
+if set(SHORT_LABELS) != set(BLANK_KEYS) or len(set(SHORT_LABELS.values())) != len(BLANKS):
+    raise AssertionError("every blank needs its own short label")
 
 
 def render_progress(

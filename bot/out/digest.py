@@ -15,6 +15,7 @@ from urllib.parse import quote
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from ..campaign.calendar import LATE, MISSING, ON_TIME, Calendar
+from ..campaign.standing import ranked
 from ..forms import progress_template as tpl
 from ..mail.compose import new_mail
 from .replies import TEMPLATES
@@ -61,16 +62,15 @@ def digest_context(data: WorkbookData) -> dict:
 
     overview = [(cal.item_label(i), count(i), n) for i in items if cal.deadline(i).due <= data.now
                 or i in ("liaison_form", "progress_table", "summary")]
-    # numbered, with the words that find a blank in the form (several read "参与（ ）人次")
-    labels = {b.key: f"{b.number}. {tpl.blank_phrase(b)}" for b in tpl.BLANKS}
+    # numbered, with what each blank counts (the form's own words repeat "参与（ ）人次")
+    labels = {b.key: tpl.numbered_label(b) for b in tpl.BLANKS}
     totals = [(labels.get(k, k), v) for k, v in data.report.totals.items()]
-    ranked = sorted(data.standings, key=lambda s: (-s.timeliness.score, s.unit))
     now = cal.local(data.now)
     return dict(title=data.title, now=f"{now.year}年{now.month}月{now.day}日 {now:%H:%M}", headers=headers, rows=rows,
                 late=late, missing=missing, overview=overview, totals=totals,
                 reported=len(data.report.units), unreported=data.report.missing_units,
-                ranking=[(s.unit, s.timeliness.score, s.timeliness.on_time, s.timeliness.late, s.timeliness.missing)
-                         for s in ranked])
+                ranking=[(rank, s.unit, s.timeliness.score, s.timeliness.on_time, s.timeliness.late,
+                          s.timeliness.missing) for rank, s in ranked(data.standings)])
 
 
 def workbook_filename(data: WorkbookData) -> str:

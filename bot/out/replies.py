@@ -11,8 +11,9 @@ from email.message import EmailMessage
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from ..campaign.calendar import Calendar
-from ..forms.progress_template import BLANKS_BY_KEY, blank_phrase
+from ..campaign.calendar import LATE, MISSING, WEEKLY_PREFIX, Calendar
+from ..campaign.standing import form_email
+from ..forms.progress_template import BLANKS, BLANKS_BY_KEY, HEADER_FIELDS, blank_phrase
 from ..forms.result import (ERROR, EVIDENCE, KIND_LABELS, LIAISON_FORM, PARSED, PROGRESS_TABLE, SKIPPED,
                             FormResult)
 from ..mail.compose import header_safe, new_mail, set_alternative, set_text
@@ -47,12 +48,23 @@ def local_text(moment: datetime, cal: Calendar, with_time: bool = True) -> str:
 
 
 @dataclass
+class ReadValue:
+    """One 附件2 blank as read back to the unit: its number, what it counts, what was taken."""
+    number: int
+    label: str
+    value: str  # what was recorded, or why nothing was
+    state: str  # ok | empty | warning | error
+
+
+@dataclass
 class FileLine:
     name: str
     verdict: str  # one Chinese sentence
-    errors: list[str] = field(default_factory=list)
-    warnings: list[str] = field(default_factory=list)
+    errors: list[Note] = field(default_factory=list)
+    warnings: list[Note] = field(default_factory=list)
     details: list[str] = field(default_factory=list)
+    values: list[ReadValue] = field(default_factory=list)  # a 附件2: every blank, for the unit to check
+    header: str = ""  # a 附件2: its header line as read (填报单位、联系人、电话、填报日期)
 
 
 @dataclass
@@ -60,6 +72,7 @@ class Owed:
     label: str
     due: str
     overdue: bool
+    hint: str = ""  # how to send it now, e.g. name the week of an overdue weekly report
 
 
 @dataclass
@@ -78,28 +91,71 @@ class Acknowledgement:
     nothing_found: bool
 
 
+@dataclass(frozen=True)
+class Note:
+    """One problem with a 附件2 blank: the blank by its number and what it counts, then the
+    form's own words with what the unit wrote in it and what is wrong. Plain text shows
+    `第10项 组织观看警示教育片场次：组织观看（若干）场 —— 应为数字`; HTML breaks after the blank."""
+    blank: str
+    text: str
+
+    def __str__(self) -> str:
+        return f"{self.blank}：{self.text}" if self.blank else self.text
+
+
 def _where(p) -> str:
-    """The blank in the unit's own words, with what they wrote in it: 第10项 组织观看（若干）场."""
-    blank = BLANKS_BY_KEY.get(p.key)
-    if blank is None:
-        return p.label
-    shown = re.sub(r"[（(]\s*[）)]", lambda m: m.group(0)[0] + p.written + m.group(0)[-1], blank_phrase(blank), count=1)
-    return f"第{blank.number}项 {shown}"
+    """The blank in the unit's own words with what they wrote in it: 组织观看（若干）场."""
+    blank = BLANKS_BY_KEY[p.key]
+    return re.sub(r"[（(]\s*[）)]", lambda m: m.group(0)[0] + p.written + m.group(0)[-1], blank_phrase(blank), count=1)
 
 
-def _problem_text(p) -> str:
+def _blank_name(p) -> str:
+    blank = BLANKS_BY_KEY[p.key]
+    return f"第{blank.number}项 {blank.short}"
+
+
+def _read_values(r: FormResult) -> list[ReadValue]:
+    """Every blank of a 附件2 with what was recorded for it, so a misread figure shows."""
+    errors = {p.key: p for p in r.errors}
+    warnings = {p.key: p for p in r.warnings}
+    out = []
+    for blank in BLANKS:
+        value = r.values.get(blank.key)
+        if blank.key in errors:
+            written = errors[blank.key].written
+            out.append(ReadValue(blank.number, blank.short, f"未记录（填写“{written}”，需更正）" if written
+                                 else "未记录（需更正）", "error"))
+        elif value is None or value == "":
+            out.append(ReadValue(blank.number, blank.short, "未填", "empty"))
+        elif blank.key in warnings:
+            out.append(ReadValue(blank.number, blank.short, f"{value}（估计数，填写“{warnings[blank.key].written}”）",
+                                 "warning"))
+        else:
+            out.append(ReadValue(blank.number, blank.short, str(value), "ok"))
+    return out
+
+
+def _problem_text(p) -> Note:
     if p.key in BLANKS_BY_KEY:
-        return f"{_where(p)} —— 应为{p.expected}"
-    return f"{p.label}：填写“{p.written}”，应为{p.expected}"
+        return Note(_blank_name(p), f"{_where(p)} —— 应为{p.expected}")
+    return Note("", f"{p.label}：{f'填写“{p.written}”' if p.written.strip() else '未填写'}，应为{p.expected}")
 
 
-def _warning_text(p) -> str:
+def _warning_text(p) -> Note:
     if p.key in BLANKS_BY_KEY:
-        return f"{_where(p)} —— 按 {p.read_as} 记录，如不准确请更正"
-    return f"{p.label}：填写“{p.written}”，按 {p.read_as} 记录，如不准确请更正"
+        return Note(_blank_name(p), f"{_where(p)} —— 按 {p.read_as} 记录，如不准确请更正")
+    return Note("", f"{p.label}：填写“{p.written}”，按 {p.read_as} 记录，如不准确请更正")
 
 
-def _describe(name: str, r: FormResult, cal: Calendar, item: str | None) -> FileLine:
+def _due_text(cal: Calendar, item: str) -> str:
+    """An item's deadline as every mail words it: 2020年6月10日 23:59."""
+    return local_text(cal.deadline(item).due, cal)
+
+
+def _describe(name: str, r: FormResult, cal: Calendar, item: str | None, *, received: dict[str, datetime],
+              received_at: datetime, sender: str) -> FileLine:
+    """One file: what it was recognised as, what was read, and, when it was recorded for `item`,
+    whether it came late (judged as `status` judges it: on the item's first arrival)."""
     label = KIND_LABELS.get(r.kind or "", "")
     if r.status == PARSED:
         if r.kind == PROGRESS_TABLE:
@@ -109,11 +165,21 @@ def _describe(name: str, r: FormResult, cal: Calendar, item: str | None) -> File
             verdict = f"识别为《{label}》"
         else:
             verdict = f"识别为{label}"
-            if item and item.startswith("weekly_report:"):
+            if item and item.startswith(WEEKLY_PREFIX):
                 verdict += f"，计入{cal.week_label(item)}"
+        first = min(received.get(item, received_at), received_at) if item else received_at
+        if item and cal.state(item, first, received_at) == LATE:
+            verdict += f"，逾期报送（截止时间：{_due_text(cal, item)}）"
         line = FileLine(name, verdict, [_problem_text(p) for p in r.errors], [_warning_text(p) for p in r.warnings])
         if r.kind == LIAISON_FORM:
             line.details = [f"{lab}：{r.values.get(k) or '（未填）'}" for k, lab in LIAISON_LABELS]
+            if item and not form_email(r.values) and sender and "@" in sender:
+                line.details.append(f"表中未填写可用的电子邮箱，今后的提醒将发送至本邮件的发件地址 {sender}；"
+                                    f"如需改用其他邮箱，请在表中填写后重新发送")
+        elif r.kind == PROGRESS_TABLE:
+            line.header = "　".join(f"{lab.replace('（盖章）', '')}：{r.values.get(k) or '（未填）'}"
+                                    for lab, k in HEADER_FIELDS)
+            line.values = _read_values(r)
         return line
     if r.status == EVIDENCE:
         return FileLine(name, (f"识别为《{label}》的" if label else "") + (r.reason or "扫描件/照片已留存，请另发可编辑的 Word/Excel 文件"))
@@ -129,9 +195,10 @@ def build_acknowledgement(*, calendar: Calendar, mail: ParsedMail, files, body: 
                           received: dict[str, datetime], received_at: datetime, liaison: dict | None,
                           problems: list[str]) -> Acknowledgement:
     item_by_name = {name: item for item, name, _ in items}
-    lines = [_describe(f.filename, f.result, calendar, item_by_name.get(f.filename)) for f in files]
+    seen = dict(received=received, received_at=received_at, sender=mail.from_addr)
+    lines = [_describe(f.filename, f.result, calendar, item_by_name.get(f.filename), **seen) for f in files]
     if body is not None:
-        lines.append(_describe("邮件正文", body, calendar, item_by_name.get("邮件正文")))
+        lines.append(_describe("邮件正文", body, calendar, item_by_name.get("邮件正文"), **seen))
     for item, name, state in items:
         if state == "duplicate":
             for line in lines:
@@ -139,13 +206,17 @@ def build_acknowledgement(*, calendar: Calendar, mail: ParsedMail, files, body: 
                     line.verdict += "（与此前收到的内容相同，未重复记录）"
     owed = []
     if unit:
+        # Everything not received (what `status` shows as ✗ or …), however long overdue. What
+        # arrived, even after this mail (a re-read), is not asked for again.
         for dl in calendar.items_due_by_end():
             if dl.item in received:
                 continue
-            if dl.kind == "weekly_report" and dl.due < received_at and (received_at - dl.due).days > 14:
-                continue  # old weeks are in the digest; the reply names what is still useful to send
-            due = local_text(dl.due, calendar) if dl.kind == "weekly_report" else local_text(dl.due, calendar, False)
-            owed.append(Owed(calendar.item_label(dl.item), due, dl.due < received_at))
+            state = calendar.state(dl.item, None, received_at)
+            hint = ""
+            if state == MISSING and dl.item.startswith(WEEKLY_PREFIX):
+                week = calendar.week_label(dl.item).split("（")[0]
+                hint = f"补报时请在邮件主题中注明“{week}”"
+            owed.append(Owed(calendar.item_label(dl.item), _due_text(calendar, dl.item), state == MISSING, hint))
     return Acknowledgement(
         original_subject=mail.subject, message_id=mail.message_id, references=mail.header("references"),
         received=local_text(received_at, calendar), unit=unit, outcome=outcome, reason=reason,
@@ -171,22 +242,25 @@ def compose_acknowledgement(ack: Acknowledgement, *, sender: str, to: str, now: 
     return msg
 
 
+def _reminder_when(calendar: Calendar, reminder) -> tuple[str, bool]:
+    """The deadline as the reminder's subject and body word it, with the very time its
+    截止时间 line shows (6月10日23:59, or 今天23:59 on the day), and whether it is today."""
+    due = calendar.local(reminder.due)
+    today = calendar.local(reminder.slot).date() == due.date()
+    clock = f"{due.hour:02d}:{due.minute:02d}"
+    return (f"今天{clock}" if today else f"{due.month}月{due.day}日{clock}"), today
+
+
 def reminder_subject(calendar: Calendar, reminder) -> str:
     due = calendar.local(reminder.due)
-    when = f"{due.month}月{due.day}日{due.hour:02d}:{due.minute:02d}" if reminder.item.startswith("weekly_report:") \
-        else f"{due.month}月{due.day}日"
-    today = "（今天截止）" if calendar.local(reminder.slot).date() == due.date() else ""
+    when = f"{due.month}月{due.day}日{due.hour:02d}:{due.minute:02d}"
+    today = "（今天截止）" if _reminder_when(calendar, reminder)[1] else ""
     return f"【提醒】{reminder.unit}：请于{when}前报送{calendar.item_label(reminder.item)}{today}"
 
 
 def render_reminder(calendar: Calendar, reminder, campaign_name: str, liaison_name: str | None) -> str:
     due = calendar.local(reminder.due)
-    slot = calendar.local(reminder.slot)
-    same_day = due.date() == slot.date()
-    if reminder.item.startswith("weekly_report:"):
-        when = f"今天{due.hour:02d}:{due.minute:02d}前" if same_day else f"{due.month}月{due.day}日{due.hour:02d}:{due.minute:02d}前"
-    else:
-        when = "今天24:00前" if same_day else f"{due.month}月{due.day}日前"
+    when = _reminder_when(calendar, reminder)[0] + "前"
     return _env().get_template("reminder.txt.j2").render(
         unit=reminder.unit, liaison=liaison_name, item=calendar.item_label(reminder.item),
         weekly=reminder.item.startswith("weekly_report:"), when=when, campaign=campaign_name,

@@ -197,12 +197,13 @@ def status_table(doc: dict, console: Console | None = None) -> None:
     for item in items:
         table.add_column(_item_header(item), justify="center", no_wrap=True, min_width=4)
     table.add_column("得分", justify="right", no_wrap=True, min_width=4)
+    table.add_column("名次", justify="right", no_wrap=True, min_width=4)
     for u in units:
         cells = []
         for item in items:
             mark, style = STATE_MARK[u["items"][item]["state"]]
             cells.append(f"[{style}]{mark}[/]")
-        table.add_row(Text(u["unit"]), *cells, f"{u['timeliness']['score']:g}")
+        table.add_row(Text(u["unit"]), *cells, f"{u['timeliness']['score']:g}", str(u["timeliness"].get("rank", "")))
     # A unit name longer than the room the marks leave is shortened with …, never the marks.
     table.columns[0].max_width = max(8, _room(console, table, {0}) - table._get_padding_width(0))
     console.print(table)

@@ -27,7 +27,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
 from ..campaign.calendar import Calendar
-from ..campaign.standing import Report, UnitStanding
+from ..campaign.standing import Report, UnitStanding, form_email, ranked
 from ..forms import progress_template as tpl
 from ..store.models import OUTCOME_LABELS
 
@@ -132,7 +132,7 @@ def _total_text(blank, report: Report) -> str:
 
 def _detail_sheet(ws, data: WorkbookData) -> None:
     keys = [b.key for b in tpl.BLANKS]
-    headers = ["单位", "填报单位", "联系人", "电话", "填报日期"] + [f"{i}. {b.label}" for i, b in enumerate(tpl.BLANKS, 1)]
+    headers = ["单位", "填报单位", "联系人", "电话", "填报日期"] + [tpl.numbered_label(b) for b in tpl.BLANKS]
     for col, head in enumerate(headers, start=1):
         _text(ws, 1, col, head, font=BOLD, alignment=WRAP, border=BOX)
     row = 2
@@ -174,35 +174,38 @@ def _delivery_sheet(ws, data: WorkbookData) -> None:
 
 
 def _timeliness_sheet(ws, data: WorkbookData) -> None:
-    headers = ("单位", "按时", "逾期", "缺报", "未到期", "累计提前天数", "累计逾期天数", "及时率", "得分")
+    headers = ("名次", "单位", "按时", "逾期", "缺报", "未到期", "累计提前天数", "累计逾期天数", "及时率", "得分")
     for col, head in enumerate(headers, start=1):
         _text(ws, 1, col, head, font=BOLD, border=BOX)
-    ranked = sorted(data.standings, key=lambda s: (-s.timeliness.score, s.unit))
-    for row, s in enumerate(ranked, start=2):
+    order = ranked(data.standings)  # equal scores share a rank
+    for row, (rank, s) in enumerate(order, start=2):
         t = s.timeliness
-        _text(ws, row, 1, s.unit)
+        _text(ws, row, 1, rank)
+        _text(ws, row, 2, s.unit)
         for col, v in enumerate((t.on_time, t.late, t.missing, t.open, round(t.days_early, 1),
-                                 round(t.days_late, 1)), start=2):
+                                 round(t.days_late, 1)), start=3):
             _text(ws, row, col, v)
-        rate = ws.cell(row=row, column=8, value=t.rate if t.rate is not None else None)
+        rate = ws.cell(row=row, column=9, value=t.rate if t.rate is not None else None)
         rate.number_format = "0%"
-        _text(ws, row, 9, t.score)
-    _text(ws, len(ranked) + 3, 1, "得分 = 100 × (按时 + 0.5 × 逾期) ÷ 已到期项数；供“安康杯”名额分配参考。")
-    if ranked:
+        _text(ws, row, 10, t.score)
+    _text(ws, len(order) + 3, 1, "得分 = 100 × (按时 + 0.5 × 逾期) ÷ 已到期项数；得分相同的单位名次相同；"
+                                 "供“安康杯”名额分配参考。")
+    if order:
         chart = BarChart()
         chart.type = "bar"
         chart.title = "各单位报送得分"
         chart.y_axis.title = "得分"
-        chart.add_data(Reference(ws, min_col=9, min_row=1, max_row=len(ranked) + 1), titles_from_data=True)
-        chart.set_categories(Reference(ws, min_col=1, min_row=2, max_row=len(ranked) + 1))
-        chart.height = max(7.5, 0.5 * len(ranked))
+        chart.add_data(Reference(ws, min_col=10, min_row=1, max_row=len(order) + 1), titles_from_data=True)
+        chart.set_categories(Reference(ws, min_col=2, min_row=2, max_row=len(order) + 1))
+        chart.height = max(7.5, 0.5 * len(order))
         chart.width = 18
-        ws.add_chart(chart, "K2")
-    _widths(ws, [24, 8, 8, 8, 8, 14, 14, 10, 8])
+        ws.add_chart(chart, "L2")
+    _widths(ws, [6, 24, 8, 8, 8, 8, 14, 14, 10, 8])
 
 
 def _liaison_sheet(ws, data: WorkbookData) -> None:
-    headers = ("单位", "姓名", "性别", "职务", "办公电话", "手机", "传真", "QQ号", "微信号", "电子邮箱", "通信地址")
+    headers = ("单位", "姓名", "性别", "职务", "办公电话", "手机", "传真", "QQ号", "微信号", "电子邮箱", "通信地址",
+               "提醒发送地址")
     keys = ("name", "gender", "title", "office_phone", "mobile", "fax", "qq", "wechat", "email", "address")
     for col, head in enumerate(headers, start=1):
         _text(ws, 1, col, head, font=BOLD, border=BOX)
@@ -213,7 +216,11 @@ def _liaison_sheet(ws, data: WorkbookData) -> None:
             continue
         for col, key in enumerate(keys, start=2):
             _text(ws, row, col, s.liaison.get(key))
-    _widths(ws, [24, 10, 6, 14, 16, 14, 14, 12, 14, 26, 30])
+        if s.liaison_address and s.liaison_address != form_email(s.liaison):
+            _text(ws, row, len(keys) + 2, f"{s.liaison_address}（表中未填邮箱，用报送邮件的发件地址）")
+        else:
+            _text(ws, row, len(keys) + 2, s.liaison_address)
+    _widths(ws, [24, 10, 6, 14, 16, 14, 14, 12, 14, 26, 30, 30])
 
 
 def _messages_sheet(ws, data: WorkbookData) -> None:

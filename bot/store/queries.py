@@ -46,12 +46,12 @@ def messages_json(session: Session, cal: Calendar, state: str | None = None) -> 
 
 
 def deliveries(session: Session, until=None) -> list:
-    """Every submission received at or before `until`, in one query."""
+    """Every submission received at or before `until` with the From address of its mail, in one query."""
     from ..campaign.standing import Delivery
     from .models import Submission
 
     stmt = select(Submission.unit, Submission.item, Submission.kind, Submission.received_at, Submission.values,
-                  Submission.evidence_only)
+                  Submission.evidence_only, Message.from_addr).join(Message, Message.id == Submission.message_pk)
     if until is not None:
         stmt = stmt.where(Submission.received_at <= until)
     return [Delivery(*row) for row in session.execute(stmt)]
@@ -74,6 +74,9 @@ def unit_flags(session: Session, until=None) -> dict[str, list[str]]:
 
 
 def status_json(standings, cal: Calendar, now, flags: dict[str, list[str]] | None = None) -> dict:
+    from ..campaign.standing import ranked
+
+    rank = {s.unit: place for place, s in ranked(standings)}  # equal scores share a rank
     units = []
     for s in standings:
         liaison = None
@@ -88,7 +91,7 @@ def status_json(standings, cal: Calendar, now, flags: dict[str, list[str]] | Non
                       for item, st in s.items.items()},
             "timeliness": {"on_time": s.timeliness.on_time, "late": s.timeliness.late,
                            "missing": s.timeliness.missing, "open": s.timeliness.open,
-                           "score": s.timeliness.score,
+                           "score": s.timeliness.score, "rank": rank[s.unit],
                            "days_late": round(s.timeliness.days_late, 2),
                            "days_early": round(s.timeliness.days_early, 2)},
             "flags": (flags or {}).get(s.unit, []),

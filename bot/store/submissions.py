@@ -13,7 +13,8 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from .models import Submission
+from ..campaign.standing import liaison_address
+from .models import Message, Submission
 
 NEW, DUPLICATE = "new", "duplicate"
 
@@ -50,14 +51,17 @@ def record(session: Session, *, unit: str, item: str, kind: str, message_pk: int
 
 
 def liaison_addresses(session: Session) -> dict[str, str]:
-    """Address -> unit, from every current accepted liaison form."""
+    """Address -> unit, from every current accepted liaison form: its 电子邮箱, else the From
+    address of the mail it came in (standing.liaison_address, as reminders use it)."""
     out: dict[str, str] = {}
-    for sub in session.scalars(select(Submission).where(
-            Submission.kind == "liaison_form", Submission.current.is_(True),
-            Submission.evidence_only.is_(False))):
-        email = (sub.values or {}).get("email")
-        if isinstance(email, str) and "@" in email:
-            out[email.strip().lower()] = sub.unit
+    for unit, values, sender in session.execute(
+            select(Submission.unit, Submission.values, Message.from_addr)
+            .join(Message, Message.id == Submission.message_pk)
+            .where(Submission.kind == "liaison_form", Submission.current.is_(True),
+                   Submission.evidence_only.is_(False))):
+        address = liaison_address(values, sender)
+        if address:
+            out[address] = unit
     return out
 
 
