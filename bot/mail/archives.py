@@ -120,9 +120,12 @@ def unpack(data: bytes, name: str, *, limits: Limits, budget: Budget,
 _PASSWORD = re.compile(
     r"(?:解压缩?|压缩包|附件|文件|打开)?(?:密\s*码|口\s*令|password|passwd|pwd|pass\s*word)"
     r"\s*(?:是|为|為|:|：|=|＝)?\s*[:：]?\s*[“\"'「『【\[(（]?\s*"
-    r"(?P<pw>[!-~]{1,64}?)\s*[”\"'」』】\])）]?"
-    r"(?=[\s，,。；;！!、）)]|$)", re.I)
-_PASSWORD_TRAIL = "。，,；;、.!！)）]】」』\"'”"
+    r"(?P<pw>[!-~]{1,64})", re.I)
+# Written after a password and not part of it: the sentence's punctuation, a closing quote.
+_PASSWORD_TRAIL = ".,;:!?)]}>\"'"
+
+
+_FULL_WIDTH = {code: code - 0xFEE0 for code in (*range(0xFF10, 0xFF1A), *range(0xFF21, 0xFF3B), *range(0xFF41, 0xFF5B))}
 
 
 def passwords_in(*texts: str) -> tuple[str, ...]:
@@ -133,13 +136,18 @@ def passwords_in(*texts: str) -> tuple[str, ...]:
     for text in texts:
         if not text:
             continue
-        text = unicodedata.normalize("NFKC", text)
+        # Full-width letters and digits (a Chinese IME's) as ASCII; full-width punctuation
+        # stays, and ends a password as any non-ASCII character does.
+        text = text.translate(_FULL_WIDTH)
         for match in _PASSWORD.finditer(text):
-            word = match.group("pw").strip().rstrip(_PASSWORD_TRAIL).strip()
-            if word and word not in found:
-                found.append(word)
+            word = match.group("pw")
+            # "密码：1234." - the full stop is most likely the sentence's; "ab12!" may be the
+            # password's own: both are tried, as written first.
+            for candidate in (word, word.rstrip(_PASSWORD_TRAIL)):
+                if candidate and candidate not in found:
+                    found.append(candidate)
             if len(found) >= MAX_PASSWORD_TRIES * 2:
-                return tuple(found)
+                return tuple(found[:MAX_PASSWORD_TRIES * 2])
     return tuple(found)
 
 

@@ -57,7 +57,7 @@ def find(*texts: str) -> tuple[CloudLink, ...]:
     each once, in order of appearance; at most MAX_LINKS. A file name written just before a
     link (QQ Mail and 163 put it there) is kept with it."""
     links: list[CloudLink] = []
-    seen: set[str] = set()
+    seen: dict[str, int] = {}
     for text in texts:
         if not text:
             continue
@@ -70,9 +70,12 @@ def find(*texts: str) -> tuple[CloudLink, ...]:
                 continue
             name = _anchor_name(text, match.start(), match.end()) or _name_before(text, since, match.start())
             since = match.end()
-            if url in seen:
+            if url in seen:  # QQ Mail links the file's icon first, its name after: keep the name
+                at = seen[url]
+                if name and links[at].filename is None:
+                    links[at] = CloudLink(service, url, name)
                 continue
-            seen.add(url)
+            seen[url] = len(links)
             links.append(CloudLink(service, url, name))
             if len(links) >= MAX_LINKS:
                 return tuple(links)

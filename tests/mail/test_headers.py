@@ -1,6 +1,8 @@
 import base64
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.mail.headers import (
     clean_filename, decode_bytes, decode_header, guess_extension, normalize_charset, parse_params,
@@ -86,7 +88,7 @@ def test_nfc_and_control_characters():
     assert decode_header("=?utf-8?Q?a=0D=0Ab?=") == "a  b"
 
 
-def test_decode_bytes_order():
+def testdecode_bytes_order():
     assert decode_bytes("中文".encode("gbk"), "utf-8") == "中文"
     assert decode_bytes("中文".encode("utf-8"), "iso-8859-1") == "中文"
     assert decode_bytes("中文".encode("gbk"), None) == "中文"
@@ -203,3 +205,53 @@ def test_unnamed_file_extension_guessed_from_bytes():
 def test_guess_extension_prefers_bytes_over_declared_type():
     assert guess_extension("image/png", b"%PDF-1.7") == ".pdf"
     assert guess_extension("application/msword") == ".doc"
+
+
+# ---------------------------------------------------------------- 7-bit charsets
+
+_SEVEN_BIT = [("ISO-2022-JP", "iso2022_jp"), ("ISO-2022-JP-2", "iso2022_jp_2"), ("HZ-GB-2312", "hz"),
+              ("UTF-7", "utf-7"), ("ISO-2022-KR", "iso2022_kr")]
+
+
+@pytest.mark.parametrize("label,codec", _SEVEN_BIT)
+def test_seven_bit_text_decoded_by_its_label(label, codec):
+    text = {"iso2022_jp": "安全の月", "iso2022_kr": "안전 월간"}.get(codec, "安全生产月活动周报")
+    data = text.encode(codec)
+    assert data.isascii()
+    assert decode_bytes(data, label) == text
+    word = f"=?{label}?B?{base64.b64encode(data).decode()}?="
+    assert decode_header(word) == text  # and no ESC stripped into "$B$3" garbage
+
+
+def test_ascii_under_a_seven_bit_label_stays_ascii():
+    assert decode_bytes(b"1+1=2 ~ ok", "UTF-7") == "1+1=2 ~ ok"
+    assert decode_bytes(b"plain ~ text", "HZ-GB-2312") == "plain ~ text"
+    assert decode_bytes(b"plain", "ISO-2022-JP") == "plain"
+
+
+def test_raw_iso_2022_jp_header_without_encoded_words():
+    raw = "件名".encode("iso2022_jp").decode("ascii")
+    assert decode_header("Re: " + raw) == "Re: 件名"
+
+
+def test_eight_bit_bytes_under_a_seven_bit_label_fall_back():
+    assert decode_bytes("周报".encode("gbk"), "ISO-2022-JP") == "周报"
+
+
+_CJK = st.text(alphabet=st.sampled_from(list("安庆市总工会安全生产月活动进展情况统计表联络员推荐第一二三周报本开展隐患排查次参加职工人")
+                                           + list("0123456789abcXYZ ，。：；、（）")), max_size=60)
+
+
+@settings(max_examples=200, deadline=None)
+@given(_CJK, st.sampled_from([("ISO-2022-JP-2", "iso2022_jp_2"), ("HZ-GB-2312", "hz"), ("UTF-7", "utf-7")]))
+def test_seven_bit_round_trip(text, label_codec):
+    label, codec = label_codec
+    assert decode_bytes(text.encode(codec), label) == text
+    word = f"=?{label}?B?{base64.b64encode(text.encode(codec)).decode()}?="
+    assert decode_header(word) == decode_header(text)
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.binary(max_size=200), st.sampled_from([label for label, _ in _SEVEN_BIT]))
+def test_seven_bit_labels_never_raise(data, label):
+    assert isinstance(decode_bytes(data, label), str)

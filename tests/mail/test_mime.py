@@ -506,3 +506,108 @@ def test_never_raises_on_mutated_samples(sample, edits):
         data[pos:pos + cut] = insert
     mail = parse_mail(bytes(data))
     assert isinstance(mail.attachments, tuple)
+
+
+# ---------------------------------------------------------------- MIME as the world writes it
+
+from tests.fixtures import hostile_mime as HM  # noqa: E402
+
+
+def test_boundary_folded_inside_its_quotes_is_unfolded():
+    pngs = [(f"照片{i}.png", HM.png(i)) for i in range(3)]
+    raw = HM.folded_boundary_mail("<f@x>", "a@example.test", "照片", pngs)
+    assert b'boundary="----=_NextPart_000_0017_01D63E2A.\r\n\t5B8C1F20"' in raw
+    mail = parse_mail(raw)
+    assert [(a.filename, a.data) for a in mail.attachments] == pngs
+    assert mail.body_text == "现场照片三张，请查收。" and mail.problems == ()
+
+
+def test_boundary_the_header_misstates_is_taken_from_the_body():
+    body = (b"--real-boundary\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n\xe6\xad\xa3\xe6\x96\x87\r\n"
+            b"--real-boundary\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename=a.pdf\r\n"
+            b"\r\n%PDF-1.4 x\r\n--real-boundary--\r\n")
+    for header in ('Content-Type: multipart/mixed; boundary="other"', "Content-Type: multipart/mixed"):
+        mail = parse_mail(raw_mail(["From: a@example.test", header], body))
+        assert mail.body_text == "正文" and _names(mail) == ["a.pdf"] and mail.problems == (), header
+
+
+def test_multipart_nothing_splits_is_kept_with_a_problem_not_made_body_text():
+    mail = parse_mail(HM.boundaryless_mail("<n@x>", "a@example.test", "材料"))
+    assert mail.body_text == ""
+    (kept,) = mail.attachments
+    assert kept.filename == "无法拆分的邮件部分.eml" and b"UEsDBBQAAAAIAA==" in kept.data
+    assert mail.problems == (kept.error,) and "未能拆分" in kept.error
+
+
+@pytest.mark.parametrize("charset,codec", [("ISO-2022-JP", "iso2022_jp"), ("ISO-2022-JP-2", "iso2022_jp_2"),
+                                           ("HZ-GB-2312", "hz"), ("UTF-7", "utf-7")])
+def test_seven_bit_charsets_in_subject_and_body(charset, codec):
+    text = "日本語の件名" if codec == "iso2022_jp" else "桐城市总工会第二周周报"
+    mail = parse_mail(HM.seven_bit_mail("<s@x>", "a@example.test", text, text + "：正文", charset, codec))
+    assert mail.subject == text and mail.body_text == text + "：正文"
+
+
+def test_winmail_embedded_message_ole_object_and_unknown_object():
+    inner = HM.tnef_stream([("表.docx", "data", b"PK-inner")], subject="转发：联络员推荐表")
+    blob = HM.tnef_stream([("原邮件", "message", inner), ("Microsoft Word 文档", "ole", HM.ole_document()),
+                           ("Package", "object", b"\x02\x00pkg")])
+    mail = parse_mail(HM.winmail_mail("<w@x>", "a@example.test", "t", blob))
+    assert [(a.filename, a.origin) for a in mail.attachments] == [
+        ("表.docx", ("winmail.dat", "转发：联络员推荐表")), ("Microsoft Word 文档.doc", ("winmail.dat",)),
+        ("winmail.dat", ())]
+    assert mail.attachments[1].data.startswith(b"\xd0\xcf\x11\xe0")
+    assert mail.problems == ("winmail.dat（Outlook 格式）其中的附件 Package 是 Outlook 嵌入对象"
+                             "（000102030405060708090a0b0c0d0e0f），无法取出",)
+    assert mail.attachments[2].error == mail.problems[0]
+
+
+def test_winmail_embedded_message_without_files_is_named():
+    blob = HM.tnef_stream([("原邮件", "message", HM.tnef_stream([], subject="第二周周报"))])
+    mail = parse_mail(HM.winmail_mail("<w@x>", "a@example.test", "t", blob))
+    assert "嵌入的 Outlook 邮件《第二周周报》没有附件" in mail.problems[0]
+    assert _names(mail) == ["winmail.dat"]
+
+
+def test_password_in_the_body_opens_the_archive_found_before_the_body():
+    # the archive part comes first: the body with the password is read after it
+    locked = HM.zip_crypto([("表.docx", b"form")], "6688")
+    raw = mail_with_parts([part("application/zip", locked, disposition='attachment; filename="a.zip"'),
+                           part("text/plain; charset=utf-8", "解压密码：6688")])
+    mail = parse_mail(raw)
+    assert [(a.filename, a.data, a.origin) for a in mail.attachments] == [("表.docx", b"form", ("a.zip",))]
+    assert mail.problems == ()
+    subject_only = build_mail(subject="统计表（密码6688）", attachments=[("a.zip", locked, "application/zip")])
+    assert _names(parse_mail(subject_only)) == ["表.docx"]
+
+
+@pytest.mark.parametrize("build", [lambda f: HM.seven_zip(f), lambda f: HM.rar5(f), lambda f: HM.rar4(f)])
+def test_7z_and_rar_members_unpacked_with_origin(build):
+    mail = parse_mail(build_mail(attachments=[("材料.bin", build([("附件2.docx", docx_bytes())]),
+                                               "application/octet-stream")]))
+    assert [(a.filename, a.origin, a.content_type) for a in mail.attachments] == [
+        ("附件2.docx", ("材料.bin",), DOCX_TYPE)]
+
+
+def test_archive_in_an_archive_in_an_archive_stops_for_every_format():
+    inner = HM.seven_zip([("最深.docx", b"x")])
+    middle = HM.rar5([("深.7z", inner)])
+    mail = parse_mail(_zip_mail(zip_bytes([("中.rar", middle)]), "外.zip"))
+    assert [(a.filename, a.origin, a.error) for a in mail.attachments] == [
+        ("深.7z", ("外.zip", "中.rar"), "压缩包 中.rar 中又套了压缩包 深.7z，未再解开")]
+
+
+_BOUNDARY_CHARS = st.text(alphabet="abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789'()+_,-./:=?",
+                          min_size=8, max_size=60)
+
+
+@settings(max_examples=100, deadline=None)
+@given(_BOUNDARY_CHARS, st.integers(1, 59), st.sampled_from(["\r\n\t", "\r\n ", "\r\n  "]))
+def test_any_boundary_folded_anywhere_inside_its_quotes_splits(boundary, cut, fold):
+    cut = max(1, min(cut, len(boundary) - 1))
+    head = ["From: a@example.test", "MIME-Version: 1.0",
+            f'Content-Type: multipart/mixed;\r\n\tboundary="{boundary[:cut]}{fold}{boundary[cut:]}"']
+    body = (f"--{boundary}\r\nContent-Type: text/plain; charset=utf-8\r\n\r\n正文\r\n"
+            f"--{boundary}\r\nContent-Type: application/pdf\r\nContent-Disposition: attachment; filename=a.pdf\r\n\r\n"
+            f"%PDF-1.4\r\n--{boundary}--\r\n").encode()
+    mail = parse_mail(raw_mail(head, body))
+    assert mail.body_text == "正文" and _names(mail) == ["a.pdf"] and mail.problems == ()
