@@ -73,6 +73,9 @@ def _cases() -> dict[str, bytes]:
         "rar5-password": mail("<rar5-password@mime.test>", SENDER, "联络员推荐表",
                               [("材料.rar", M.rar5([(FORM, form(next(n)))], password="tc0609"), "application/x-rar")],
                               body="压缩包密码是tc0609，谢谢"),
+        "rar5-names-password": mail("<rar5-names-password@mime.test>", SENDER, "联络员推荐表",
+                                    [("材料.rar", M.rar5([(FORM, form(next(n)))], password="Tc-2020", encrypt_names=True),
+                                      "application/x-rar")], body="WinRAR 加密了文件名，解压密码为“Tc-2020”。"),
         "7z-bomb": mail("<7z-bomb@mime.test>", SENDER, "材料",
                         [("材料.7z", M.seven_zip([("空白.docx", bytes(8 * 1024 * 1024))]), "application/x-7z-compressed")]),
         "rar-corrupt": mail("<rar-corrupt@mime.test>", SENDER, "材料",
@@ -87,7 +90,7 @@ def _cases() -> dict[str, bytes]:
 
 CASES = ["folded-boundary", "no-boundary", "iso-2022-jp", "hz-gb-2312", "utf-7", "tnef-objects", "7z", "rar5",
          "rar4-gbk", "7z-locked", "7z-names-locked-password", "zip-password", "zip-wrong-password", "rar5-password",
-         "7z-bomb", "rar-corrupt", "qq-big-attachment", "onedrive"]
+         "rar5-names-password", "7z-bomb", "rar-corrupt", "qq-big-attachment", "onedrive"]
 
 
 def follower_id(name: str) -> str:
@@ -178,7 +181,7 @@ def test_an_encrypted_archive_without_a_password_is_an_error_saying_so(batch):
     assert "设有密码" in told(batch, "7z-locked") and "解压密码" in told(batch, "7z-locked")
 
 
-@pytest.mark.parametrize("name", ["zip-password", "rar5-password", "7z-names-locked-password"])
+@pytest.mark.parametrize("name", ["zip-password", "rar5-password", "7z-names-locked-password", "rar5-names-password"])
 def test_the_password_in_the_mail_body_opens_the_archive(batch, name):
     accepted_form(batch, name)
 

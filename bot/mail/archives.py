@@ -30,6 +30,7 @@ import os
 import re
 import struct
 import tempfile
+import threading
 import unicodedata
 import zipfile
 import zlib
@@ -542,24 +543,67 @@ def rar_tool():
         raise RarToolMissing from exc
 
 
+def _rarfile():
+    """rarfile, able to decrypt RAR headers: it looks for AES in `cryptography` or in
+    pycryptodome (imported as Crypto); pycryptodomex, which py7zr brings, is the same
+    library imported as Cryptodome, with the same AES API."""
+    import rarfile
+
+    if not getattr(rarfile, "_have_crypto", 1):
+        try:
+            from Cryptodome.Cipher import AES
+        except ImportError:  # header-encrypted RAR then reads as locked: still a precise reason
+            return rarfile
+        rarfile.AES, rarfile._have_crypto = AES, 2  # noqa: SLF001
+    return rarfile
+
+
 class _Rar(_Reader):
     def open(self) -> str | None:
-        import rarfile
-
+        rarfile = _rarfile()
         self.tmp = tempfile.TemporaryDirectory(prefix="intake-rar-")
         self.path = os.path.join(self.tmp.name, "a.rar")
         with open(self.path, "wb") as handle:
             handle.write(self.data)
+        self.listing_password: str | None = None
         try:
             self.archive = rarfile.RarFile(self.path, errors="strict")
         except (rarfile.PasswordRequired, rarfile.RarNoFilesError):
-            return f"{self.label} 设有密码（文件名也已加密），未能解开；" + _ASK
+            return _HEADER_LOCKED
         except rarfile.NeedFirstVolume:
             return f"{self.label} 是分卷压缩包的一部分，无法单独解开，请不分卷压缩后重新发送"
         except Exception:  # noqa: BLE001
             return f"{self.label} 已损坏，未能解开"
         if self.archive.needs_password() and not self.archive.infolist():
-            return f"{self.label} 设有密码（文件名也已加密），未能解开；" + _ASK
+            return _HEADER_LOCKED
+        self._list()
+        return None
+
+    def unpack(self, passwords: tuple[str, ...]) -> Unpacked:
+        try:
+            error = self.open()
+            if error is _HEADER_LOCKED:
+                # WinRAR's 加密文件名 (rar -hp): the file list itself needs the password.
+                error = f"{self.label} 设有密码（文件名也已加密），未能解开；" + _ASK
+                if passwords:
+                    error = f"{self.label} 设有密码（文件名也已加密），邮件中给出的密码不正确，未能解开"
+                for password in passwords[:MAX_PASSWORD_TRIES]:
+                    try:
+                        self.archive.setpassword(password)
+                    except Exception:  # noqa: BLE001 - RarWrongPassword, a broken header
+                        continue
+                    if self.archive.infolist():
+                        self.listing_password, error = password, None
+                        self._list()
+                        break
+            if error:
+                return Unpacked(error=error)
+            return self._unpack((self.listing_password,) if self.listing_password else passwords)
+        finally:
+            self.close()
+
+    def _list(self) -> None:
+        rarfile = _rarfile()
         for info in self.archive.infolist():
             if info.is_dir():
                 continue
@@ -568,15 +612,13 @@ class _Rar(_Reader):
                     and isinstance(self.archive._file_parser, rarfile.RAR3Parser):  # noqa: SLF001
                 name = legacy_name(info.orig_filename).replace("\\", "/")
             member = _Member(name, int(info.file_size or 0), int(info.compress_size or 0),
-                             encrypted=info.needs_password(), handle=info)
+                             encrypted=info.needs_password() or self.listing_password is not None, handle=info)
             if info.flags & rarfile.RAR_FILE_SPLIT_BEFORE or info.flags & rarfile.RAR_FILE_SPLIT_AFTER:
                 member.refused = "分在多个分卷中，无法单独解开，请不分卷压缩后重新发送"
             self.members.append(member)
-        return None
 
     def read(self, member: _Member, cap: int, password: str | None) -> bytes:
-        import rarfile
-
+        rarfile = _rarfile()
         info = member.handle
         direct = info.compress_type == rarfile.RAR_M0 and not member.encrypted and info.file_redir is None
         if not direct:
@@ -586,9 +628,19 @@ class _Rar(_Reader):
                 raise _NoTool from None
         try:
             with self.archive.open(info, pwd=password) as handle:
-                data = handle.read(cap + 1)
-                if len(data) <= cap and len(data) == info.file_size:
-                    handle.read(1)  # reaching the end makes rarfile check the CRC
+                # The extractor is a process of its own: it is killed if it takes too long
+                # (the read then comes up short, and the CRC check says so).
+                process = getattr(handle, "_proc", None)
+                deadline = threading.Timer(_RAR_TIMEOUT, process.kill) if process is not None else None
+                if deadline is not None:
+                    deadline.start()
+                try:
+                    data = handle.read(cap + 1)
+                    if len(data) <= cap and len(data) == info.file_size:
+                        handle.read(1)  # reaching the end makes rarfile check the CRC
+                finally:
+                    if deadline is not None:
+                        deadline.cancel()
         except (rarfile.RarWrongPassword, rarfile.PasswordRequired) as exc:
             raise _WrongPassword from exc
         except rarfile.BadRarFile as exc:

@@ -132,6 +132,7 @@ LOCKED = {
     "7z": lambda pw: M.seven_zip([("lly.docx", b"secret form" * 20)], password=pw),
     "7z-names": lambda pw: M.seven_zip([("lly.docx", b"secret form" * 20)], password=pw, encrypt_names=True),
     "rar5": lambda pw: M.rar5([("lly.docx", b"secret form" * 20)], password=pw),
+    "rar5-names": lambda pw: M.rar5([("lly.docx", b"secret form" * 20)], password=pw, encrypt_names=True),
 }
 
 
