@@ -1,6 +1,12 @@
 """Raw mail bytes -> ParsedMail: headers decoded, body text, every file found; pure.
 
-Never raises: whatever cannot be read becomes a Chinese line in `problems`.
+Never raises: whatever cannot be read becomes a Chinese line in `problems`, and nothing the
+mail carries vanishes: a file that had to be opened and could not be (an archive that is
+password-protected, corrupt or a bomb; a winmail.dat object; a multipart no boundary splits)
+is kept as sent with its reason in `Attachment.error`. Files are opened after the walk, once
+the mail's text is known, since the text may give an archive's password (`bot.mail.archives`,
+the one place archives are opened and guarded). Big attachments sent as download links are
+recognised in the text (`bot.mail.cloud_links`), never fetched.
 
 Parsed with `policy=compat32` on purpose: the default policy parses header structure on
 access and has raised on malformed headers (IndexError/ValueError in its header parser),
