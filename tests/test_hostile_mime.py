@@ -38,7 +38,7 @@ def _cases() -> dict[str, bytes]:
     mail = M.files_mail
     n = iter(range(100))
     return {
-        "folded-boundary": M.folded_boundary_mail("<folded-boundary@mime.test>", SENDER, "联络员推荐表和现场照片",
+        "folded-boundary": M.folded_boundary_mail("<folded-boundary@mime.test>", SENDER, "本单位材料和现场照片",
                                                   [(f"现场照片{i}.png", M.png(i)) for i in range(3)],
                                                   docx=(FORM, form(next(n)))),
         "no-boundary": M.boundaryless_mail("<no-boundary@mime.test>", SENDER, "材料"),
