@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import stat
+from datetime import datetime
 
 from sqlalchemy import select
 
@@ -13,6 +14,7 @@ from .campaign.roster import Roster, RosterError
 from .config import Config, ConfigError
 from .mail.imap import Mailbox, MailboxError
 from .mail.outbox import Outbox, SmtpError, check_smtp
+from .outfiles import folder_problem
 from .store.db import Database, DatabaseError
 from .store.models import OUTCOME_LABELS, Message
 
@@ -31,6 +33,22 @@ def _find_message(intake: pipeline.Intake, ref: str) -> int:
     return pk
 
 
+def _require_stored(intake: pipeline.Intake, ids: list[int]) -> list[int]:
+    """The ids whose original mail is missing from the mail store. Reading them again would
+    turn each into a read failure for review, losing what was recorded: when the store itself
+    is missing (a disk not mounted, [storage] dir changed) or none of the mails is there, the
+    action is refused before anything changes."""
+    with intake.db.session() as s:
+        digests = dict(s.execute(select(Message.id, Message.sha256).where(Message.id.in_(ids))).all()) if ids else {}
+    missing = [pk for pk in ids if not intake.archive.raw_path(digests[pk]).is_file()]
+    if missing and (len(missing) == len(ids) or not (intake.archive.root / "mail").is_dir()):
+        where = intake.config.storage_dir
+        shown = "、".join(f"#{pk}" for pk in missing[:3]) + ("等" if len(missing) > 3 else "")
+        raise AdminError(f"邮件存储目录 {where} 中没有{'这封' if len(ids) == 1 else '这些'}邮件的原件（{shown}）："
+                         "未做任何改动；请检查磁盘是否已挂载、配置 [storage] dir 是否指向原来的目录")
+    return missing
+
+
 def assign_message(intake: pipeline.Intake, ref: str, unit_text: str) -> str:
     pk = _find_message(intake, ref)
     unit = intake.roster.by_name.get(unit_text) or intake.roster.match_name(unit_text)
@@ -39,6 +57,7 @@ def assign_message(intake: pipeline.Intake, ref: str, unit_text: str) -> str:
         if near:
             raise AdminError(f"没有名为“{unit_text}”的单位，是否是：{'、'.join(near)}？")
         raise AdminError(f"没有名为“{unit_text}”的单位（单位名单：{intake.config.roster_file}，intake status 可查看全部单位）")
+    _require_stored(intake, [pk])
     with intake.db.session() as s:
         s.get(Message, pk).assigned_unit = unit.name
     outcome = pipeline.process(intake, pk)
@@ -52,6 +71,8 @@ def reprocess_messages(intake: pipeline.Intake, ref: str | None, progress: Progr
             ids = list(s.scalars(select(Message.id).order_by(Message.id)))
     else:
         ids = [_find_message(intake, ref)]
+    missing = _require_stored(intake, ids)
+    ids = [pk for pk in ids if pk not in set(missing)]
     progress = progress or NoProgress()
     progress.stage("重新解析已保存的邮件", len(ids))
     counts: dict[str, int] = {}
@@ -62,7 +83,10 @@ def reprocess_messages(intake: pipeline.Intake, ref: str | None, progress: Progr
     Outbox(intake.db, intake.config.smtp).drain()
     if not ids:
         return "没有已保存的邮件"
-    return f"重新处理 {len(ids)} 封：" + "，".join(f"{OUTCOME_LABELS.get(k, k)} {v}" for k, v in sorted(counts.items()))
+    skipped = (f"；{len(missing)} 封的原件不在存储目录中，未处理（"
+               + "、".join(f"#{pk}" for pk in missing[:10]) + ("等）" if len(missing) > 10 else "）")) if missing else ""
+    return (f"重新处理 {len(ids)} 封：" + "，".join(f"{OUTCOME_LABELS.get(k, k)} {v}" for k, v in sorted(counts.items()))
+            + skipped)
 
 
 def run_checks(config: Config) -> list[tuple[bool | None, str]]:
@@ -74,13 +98,19 @@ def run_checks(config: Config) -> list[tuple[bool | None, str]]:
     try:
         roster = Roster.load(config.roster_file)
         out.append((True, f"单位名单 {config.roster_file}：{len(roster.units)} 个单位"))
+        out.extend(_example_roster(config, roster))
     except RosterError as exc:
         out.append((False, str(exc)))
+    out.extend(_example_organizers(config))
+    out.extend(_campaign_over(config))
     try:
         Database(config.database_url).dispose()
         out.append((True, "数据库可用"))
     except DatabaseError as exc:
         out.append((False, str(exc)))
+    problem = folder_problem(config.storage_dir)
+    out.append((False, f"邮件存储目录 {config.storage_dir}（[storage] dir）{problem}") if problem
+               else (True, f"邮件存储目录 {config.storage_dir} 可写入"))
     try:
         with Mailbox(config.mailbox) as mb:
             out.append((True, f"IMAP 登录成功（{config.mailbox.host}，文件夹 {config.mailbox.folder}，"
@@ -96,3 +126,65 @@ def run_checks(config: Config) -> list[tuple[bool | None, str]]:
         if env not in os.environ:
             out.append((False, f"环境变量 {env} 未设置"))
     return out
+
+
+# Domains reserved for examples and tests (RFC 2606, RFC 6761): no mail ever reaches them.
+_RESERVED_DOMAINS = ("example.com", "example.net", "example.org")
+_RESERVED_TLDS = (".test", ".example", ".invalid", ".localhost")
+
+
+def _example_addresses() -> set[str]:
+    """The addresses of the shipped examples (config.example.toml, data/units.example.csv)."""
+    import tomllib
+
+    from .starter import EXAMPLE_CONFIG, EXAMPLE_ROSTER
+
+    found: set[str] = set()
+    try:
+        found.update(e.lower() for e in tomllib.loads(EXAMPLE_CONFIG.read_text(encoding="utf-8"))
+                     .get("organizers", {}).get("emails", []))
+    except (OSError, tomllib.TOMLDecodeError):
+        pass
+    try:
+        for unit in Roster.load(EXAMPLE_ROSTER).units:
+            found.update(unit.emails)
+    except RosterError:
+        pass
+    return found
+
+
+def is_example_address(address: str, examples: set[str]) -> bool:
+    domain = address.rpartition("@")[2].lower().rstrip(".")
+    return (address.lower() in examples or domain.endswith(_RESERVED_TLDS)
+            or any(domain == d or domain.endswith("." + d) for d in _RESERVED_DOMAINS))
+
+
+def _example_roster(config: Config, roster: Roster) -> list[tuple[bool | None, str]]:
+    examples = _example_addresses()
+    emails = [e for u in roster.units for e in u.emails]
+    fake = [e for e in emails if is_example_address(e, examples)]
+    if not fake:
+        return []
+    whole = "仍是示例名单" if len(fake) == len(emails) else f"中有 {len(fake)} 个示例邮箱"
+    return [(None, f"提示：单位名单 {config.roster_file} {whole}（如 {fake[0]}）：这些地址收不到提醒，"
+                   "请换成各单位的真实邮箱")]
+
+
+def _example_organizers(config: Config) -> list[tuple[bool | None, str]]:
+    if not config.organizers:
+        return [(None, "提示：[organizers] emails 为空：周汇总不会发给任何人")]
+    examples = _example_addresses()
+    fake = [e for e in config.organizers if is_example_address(e, examples)]
+    if not fake:
+        return []
+    return [(None, f"提示：[organizers] emails 仍是示例地址（{'、'.join(fake)}）：周汇总将无人收到，"
+                   "请改为组织者的真实邮箱")]
+
+
+def _campaign_over(config: Config, now: datetime | None = None) -> list[tuple[bool | None, str]]:
+    campaign = config.campaign
+    today = (now or datetime.now(campaign.timezone)).astimezone(campaign.timezone).date()
+    if today <= campaign.end:
+        return []
+    return [(None, f"提示：[campaign] 的活动已于 {campaign.end} 结束（今天是 {today}）："
+                   "如是新一期活动，请改 start、end、截止日期和每周报送日期")]

@@ -18,12 +18,14 @@ from .campaign.roster import RosterError
 from .config import Config, ConfigError, find_config_path, load_config
 from .mail.imap import MailboxError
 from .mail.outbox import SmtpError
-from .store.db import DatabaseError
-from .store.models import OUTCOME_LABELS
+from sqlalchemy.exc import DBAPIError
 
 from .mail.archive import StorageError
+from .outfiles import OS_REASONS, OutputError, describe, os_reason, output_file, output_folder, write_file
+from .store.db import DatabaseError, database_reason
+from .store.models import OUTCOME_LABELS
 
-EXPECTED = (ConfigError, RosterError, MailboxError, SmtpError, DatabaseError, StorageError)
+EXPECTED = (ConfigError, RosterError, MailboxError, SmtpError, DatabaseError, StorageError, OutputError)
 cli_zh.install()  # --help, usage errors: click's own words in Chinese
 
 
@@ -32,6 +34,33 @@ class Failure(click.ClickException):
 
     def show(self, file=None) -> None:
         click.echo(f"错误：{self.message}", err=True)
+
+
+def failure_line(exc: Exception) -> str | None:
+    """The one line an expected failure is told in; None for anything else (a bug keeps its
+    traceback). Besides the bot's own errors: a disk or path error anywhere (full, read-only,
+    missing, a folder where a file should be) and a database statement that failed (locked
+    past the busy timeout, disk full)."""
+    if isinstance(exc, EXPECTED):
+        return str(exc)
+    if isinstance(exc, OSError) and exc.errno in OS_REASONS:
+        return describe(exc)
+    if isinstance(exc, DBAPIError):
+        return f"数据库出错：{database_reason(exc)}"
+    return None
+
+
+class _Group(cli_zh.Group):
+    """Every subcommand, with or without `command()`, fails in one line (failure_line)."""
+
+    def invoke(self, ctx: click.Context):
+        try:
+            return super().invoke(ctx)
+        except Exception as exc:
+            line = failure_line(exc)
+            if line is None:
+                raise
+            raise Failure(line) from None
 
 
 class _StderrHandler(logging.StreamHandler):
@@ -56,15 +85,27 @@ def _log_to_file(config: Config) -> None:
     add_file_log(config.storage_dir / "logs", secrets=config_secrets(config))
 
 
+def _require_storage(config: Config) -> None:
+    from .outfiles import folder_problem
+
+    problem = folder_problem(config.storage_dir)
+    if problem:
+        raise StorageError(f"邮件存储目录 {config.storage_dir}（[storage] dir）{problem}，邮件不会被收取")
+
+
 def config_option(f: Callable) -> Callable:
     """--config accepted after the command name too (it wins over the one before)."""
     return click.option("--config", "config_after", metavar="PATH", default=None,
                         help="配置文件路径（默认 $INTAKE_CONFIG 或 ./config.toml）")(f)
 
 
-def command(verbose: bool = False):
+def command(verbose: bool = False, stores_mail: bool | None = None):
     """Wrap a subcommand: load the config, turn expected failures into one line. Whatever it
-    prints — log lines, the failure line — has the configured passwords redacted."""
+    prints — log lines, the failure line — has the configured passwords redacted. A command
+    that stores mail (default: the verbose ones, poll, run, mark-handled) is refused at once
+    when the storage folder cannot be written, before it logs in anywhere."""
+    stores_mail = verbose if stores_mail is None else stores_mail
+
     def deco(f: Callable) -> Callable:
         @config_option
         @click.pass_context
@@ -79,13 +120,18 @@ def command(verbose: bool = False):
                 config = load_config(path)
                 secrets = config_secrets(config)
                 redact_handlers(secrets)
+                if stores_mail:
+                    _require_storage(config)
                 if verbose:
                     if readable_by_others(config.path):
                         click.echo(f"提示：配置文件 {config.path} 可被其他用户读取，建议 chmod 600", err=True)
                     _log_to_file(config)
                 return f(config, **kwargs)
-            except EXPECTED as exc:
-                raise Failure(redact(str(exc), secrets)) from None
+            except Exception as exc:
+                line = failure_line(exc)
+                if line is None:
+                    raise
+                raise Failure(redact(line, secrets)) from None
         return wrapper
     return deco
 
@@ -96,7 +142,7 @@ def _intake(config: Config):
     return Intake.from_config(config)
 
 
-@click.group(cls=cli_zh.Group, context_settings={"help_option_names": ["-h", "--help"]})
+@click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", metavar="PATH", default=None, help="配置文件路径（默认 $INTAKE_CONFIG 或 ./config.toml）")
 @click.pass_context
 def main(ctx: click.Context, config: str | None) -> None:
@@ -289,16 +335,15 @@ def remind(config: Config, dry_run: bool, as_json: bool, now_text: str | None) -
 @now_option
 @command()
 def digest(config: Config, send: bool, out_path: str | None, now_text: str | None) -> None:
-    from pathlib import Path
-
     from .mail.outbox import Outbox, enqueue
     from .reporting import build_digest
 
+    target = output_file(out_path, ".xlsx") if out_path else None  # refused before any work
     intake = _intake(config)
     now = _now(config, now_text)
     msg, book = build_digest(intake, now)
-    if out_path:
-        Path(out_path).write_bytes(book)
+    if target:
+        write_file(target, book)
         click.echo(f"工作簿已保存：{out_path}")
     if send:
         if not config.organizers:
@@ -317,44 +362,40 @@ def digest(config: Config, send: bool, out_path: str | None, now_text: str | Non
 @now_option
 @command()
 def export(config: Config, path: str, now_text: str | None) -> None:
-    from pathlib import Path
-
     from .out.workbook import build_workbook
     from .reporting import workbook_data
 
+    target = output_file(path, ".xlsx")  # refused before any work
     intake = _intake(config)
-    Path(path).write_bytes(build_workbook(workbook_data(intake, _now(config, now_text))))
+    write_file(target, build_workbook(workbook_data(intake, _now(config, now_text))))
     click.echo(f"已导出：{path}")
 
 
 @main.command(help="写出空白的附件1、附件2（.docx 与 .xlsx），供下发各单位。")
-@click.argument("directory", type=click.Path(file_okay=False))
+@click.argument("directory", metavar="DIR")
 def templates(directory: str) -> None:
-    from pathlib import Path
-
     from .forms.blank_forms import write_blank_forms
 
+    folder = output_folder(directory)
     try:
-        paths = write_blank_forms(Path(directory))
+        paths = write_blank_forms(folder)
     except OSError as exc:
-        raise Failure(f"无法写入 {directory}：{exc.strerror or exc}") from None
+        raise Failure(f"无法写入 {directory}：{os_reason(exc)}") from None
     for p in paths:
         click.echo(str(p))
 
 
 @main.command(help="零配置演示：内置 IMAP/SMTP 服务器和一个月的模拟来信，完整走一遍，无需邮箱账号。")
-@click.option("--dir", "directory", metavar="DIR", type=click.Path(file_okay=False), default=None,
+@click.option("--dir", "directory", metavar="DIR", default=None,
               help="演示文件存放目录（默认 ./demo-run）")
 @click.option("--speed", type=click.FloatRange(min=0), default=5.0, show_default=True,
               help="每秒模拟的天数；0 表示不停顿")
 def demo(directory: str | None, speed: float) -> None:
-    from pathlib import Path
-
     from .demo import DemoError, run_demo
     from .starter import StarterError
 
     try:
-        run_demo(Path(directory) if directory else None, speed, click.echo)
+        run_demo(output_folder(directory) if directory else None, speed, click.echo)
     except (DemoError, StarterError, *EXPECTED) as exc:
         raise Failure(str(exc)) from None
     except KeyboardInterrupt:
@@ -363,14 +404,12 @@ def demo(directory: str | None, speed: float) -> None:
 
 
 @main.command(help="新建配置文件 config.toml 与单位名单 data/units.csv（取自示例），并说明下一步。")
-@click.argument("directory", metavar="[DIR]", required=False, default=".", type=click.Path(file_okay=False))
+@click.argument("directory", metavar="[DIR]", required=False, default=".")
 def init(directory: str) -> None:
-    from pathlib import Path
-
     from .starter import StarterError, program_name, write_starter
 
     try:
-        result = write_starter(Path(directory))
+        result = write_starter(output_folder(directory))
     except StarterError as exc:
         raise Failure(str(exc)) from None
     cfg, me = result.config, program_name()
@@ -393,7 +432,7 @@ def roster() -> None:
 
 
 @roster.command("import", help="导入办公室现有的单位名单（.xlsx 或 .csv，中文表头），写入配置 [roster] file 指定的文件。")
-@click.argument("source", metavar="FILE.xlsx|FILE.csv", type=click.Path(dir_okay=False))
+@click.argument("source", metavar="FILE.xlsx|FILE.csv")
 @command()
 def roster_import(config: Config, source: str) -> None:
     from datetime import datetime

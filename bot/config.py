@@ -15,6 +15,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+from .outfiles import os_reason
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
 WEEKDAY_ABBR = {name[:3]: i for i, name in enumerate(WEEKDAYS)}
@@ -168,7 +169,7 @@ def load_config(path: str | Path) -> Config:
     except FileNotFoundError:
         raise ConfigError(f"找不到配置文件 {path}（用 --config 指定，或设置 INTAKE_CONFIG）") from None
     except OSError as exc:
-        raise ConfigError(f"无法读取配置文件 {path}：{exc.strerror}") from None
+        raise ConfigError(f"无法读取配置文件 {path}：{os_reason(exc)}") from None
     try:
         data = tomllib.loads(raw.decode("utf-8"))
     except UnicodeDecodeError:

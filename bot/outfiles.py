@@ -18,7 +18,7 @@ OS_REASONS = {
     errno.ENOENT: "文件或文件夹不存在",
     errno.ENOTDIR: "路径中有一段不是文件夹",
     errno.EISDIR: "这是一个文件夹",
-    errno.EEXIST: "已存在",
+    errno.EEXIST: "路径上已有同名的文件（不是文件夹）",
     errno.EACCES: "没有权限",
     errno.EPERM: "没有权限",
     errno.EROFS: "文件系统只读",
@@ -49,17 +49,35 @@ def describe(exc: OSError, doing: str = "访问") -> str:
     return f"无法{doing} {os.fsdecode(name)}：{os_reason(exc)}" if name != "" else f"无法{doing}：{os_reason(exc)}"
 
 
+def _unwritable(folder: Path) -> str:
+    """Why an existing folder cannot be written: a read-only file system, or no permission."""
+    try:
+        read_only = bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
+    except OSError:
+        read_only = False
+    return "文件系统只读" if read_only else "没有写入权限"
+
+
 def _writable_folder(folder: Path, shown: str) -> None:
     if not folder.exists():
         raise OutputError(f"文件夹 {shown} 不存在（请先建立它，或换一个位置）")
     if not folder.is_dir():
         raise OutputError(f"{shown} 不是文件夹")
     if not os.access(folder, os.W_OK | os.X_OK):
-        try:  # the reason: a read-only file system, or no permission
-            read_only = bool(os.statvfs(folder).f_flag & os.ST_RDONLY)
-        except OSError:
-            read_only = False
-        raise OutputError(f"无法写入文件夹 {shown}：{'文件系统只读' if read_only else '没有写入权限'}")
+        raise OutputError(f"无法写入文件夹 {shown}：{_unwritable(folder)}")
+
+
+def folder_problem(path: str | os.PathLike) -> str | None:
+    """Why `path` cannot serve as a folder the bot writes into (made when missing), or None:
+    "无法建立：/x 不是文件夹", "无法写入：文件系统只读"."""
+    probe = Path(path)
+    while not probe.exists() and probe.parent != probe:
+        probe = probe.parent
+    if not probe.is_dir():
+        return f"无法建立：{probe} 不是文件夹"
+    if not os.access(probe, os.W_OK | os.X_OK):
+        return f"无法{'写入' if probe == Path(path) else '建立'}：{_unwritable(probe)}"
+    return None
 
 
 def output_file(path: str | os.PathLike, suffix: str) -> Path:

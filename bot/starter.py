@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .resources import project_file
+from .outfiles import os_reason
 
 EXAMPLE_CONFIG = project_file("config.example.toml")
 EXAMPLE_ROSTER = project_file("data", "units.example.csv")
@@ -98,19 +99,27 @@ def write_starter(directory: Path) -> InitResult:
     if config.exists():
         raise StarterError(f"{config} 已存在，未覆盖（如需重新生成，请先移走或删除它）")
     config_text, roster_bytes = example_bytes(EXAMPLE_CONFIG), example_bytes(EXAMPLE_ROSTER)
+    made: list[Path] = []  # removed again on failure: half a config would block the next `init`
     try:
         roster.parent.mkdir(parents=True, exist_ok=True)
         # O_EXCL: a config appearing meanwhile is not overwritten; 0600 as `intake check` advises
         fd = os.open(config, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+        made.append(config)
         with os.fdopen(fd, "wb") as f:
             f.write(config_text)
         kept = roster.exists()
         if not kept:
+            made.append(roster)
             roster.write_bytes(roster_bytes)
-    except FileExistsError:
-        raise StarterError(f"{config} 已存在，未覆盖") from None
     except OSError as exc:
-        raise StarterError(f"无法写入 {directory}：{exc.strerror or exc}") from None
+        if isinstance(exc, FileExistsError) and not made and config.exists():
+            raise StarterError(f"{config} 已存在，未覆盖") from None
+        for path in made:
+            try:
+                path.unlink(missing_ok=True)
+            except OSError:
+                pass
+        raise StarterError(f"无法写入 {directory}：{os_reason(exc)}") from None
     return InitResult(config, roster, kept)
 
 

@@ -15,6 +15,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+from ..outfiles import os_reason
 
 
 class RosterError(Exception):
@@ -87,7 +88,7 @@ class Roster:
         except FileNotFoundError:
             raise RosterError(f"找不到单位名单文件 {path}（配置项 [roster] file）") from None
         except OSError as exc:
-            raise RosterError(f"无法读取单位名单文件 {path}：{exc.strerror}") from None
+            raise RosterError(f"无法读取单位名单文件 {path}：{os_reason(exc)}") from None
         return cls.parse(raw, str(path))
 
     @classmethod

@@ -21,6 +21,7 @@ from datetime import datetime
 from pathlib import Path
 
 from .roster import Roster, RosterError
+from ..outfiles import os_reason
 
 # Header text (folded: NFKC, no spaces, lower case, no trailing number) -> roster column.
 HEADERS = {
@@ -116,7 +117,7 @@ def read_rows(path: Path) -> list[list[str]]:
     except FileNotFoundError:
         raise RosterImportError(f"找不到文件 {path}") from None
     except OSError as exc:
-        raise RosterImportError(f"无法读取 {path}：{exc.strerror}") from None
+        raise RosterImportError(f"无法读取 {path}：{os_reason(exc)}") from None
     if suffix in (".xlsx", ".xlsm"):
         return _xlsx_rows(data, path)
     if suffix == ".csv":
@@ -297,6 +298,9 @@ def import_roster(source: Path, target: Path, now: datetime | None = None) -> Im
             shutil.copy2(target, result.backup)
         tmp.replace(target)
     except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise RosterImportError(f"无法写入 {target}：{exc.strerror or exc}") from None
+        try:
+            tmp.unlink(missing_ok=True)
+        except OSError:  # a read-only disk, or no folder to hold it: there is nothing to remove
+            pass
+        raise RosterImportError(f"无法写入 {target}：{os_reason(exc)}") from None
     return result

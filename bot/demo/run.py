@@ -29,6 +29,7 @@ from ..starter import (EXAMPLE_CONFIG, EXAMPLE_ROSTER, ROSTER_RELATIVE, config_w
                        program_name)
 from .mailbag import INTAKE, DemoMail, june
 from .servers import HOST, EmbeddedImap, SmtpSink
+from ..outfiles import os_reason
 
 MARKER = ".intake-demo"  # a folder holding it was made by the demo and may be cleared by it
 PASSWORD_ENV = "INTAKE_DEMO_IMAP_PASSWORD"
@@ -85,7 +86,7 @@ def prepare_dir(directory: Path | None) -> Path:
             old.unlink(missing_ok=True)
         (directory / MARKER).write_text("intake demo\n", encoding="utf-8")
     except OSError as exc:
-        raise DemoError(f"无法写入演示目录 {directory}：{exc.strerror or exc}") from None
+        raise DemoError(f"无法写入演示目录 {directory}：{os_reason(exc)}") from None
     return directory
 
 
