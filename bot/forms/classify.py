@@ -18,9 +18,11 @@ from bot.forms import safety
 from bot.forms.document import Document
 from bot.forms.liaison import looks_like_liaison, parse_liaison
 from bot.forms.progress import DocumentText, fold_document, looks_like_progress, parse_progress
-from bot.forms.readers import REASON_CORRUPT, ScanOnly, UnreadableFile, read_document
+from bot.forms.readers import (REASON_CORRUPT, Budget, ScanOnly, UnknownCharset, UnreadableFile, read_document,
+                               read_html_text)
 from bot.forms.reports import head_lines, kind_named_in, parse_report, report_kind
-from bot.forms.result import ERROR, EVIDENCE, LIAISON_FORM, PROGRESS_TABLE, SKIPPED, WEEKLY_REPORT, FormResult
+from bot.forms.result import (ERROR, EVIDENCE, LIAISON_FORM, PROGRESS_TABLE, REASON_HTML_FRAGMENT, REASON_HTML_NOT_FORM,
+                              REASON_UNKNOWN_CHARSET_NAMED, SKIPPED, WEEKLY_REPORT, FormResult)
 
 log = logging.getLogger(__name__)
 
@@ -71,11 +73,12 @@ def _named_kind(filename: str, subject: str) -> str | None:
 
 def read_attachment(filename: str, data: bytes, *, subject: str = "", max_bytes: int = 25 * 1024 * 1024,
                     timeout: float = 60) -> FormResult:
-    """What one attachment is and holds. Never raises."""
+    """What one attachment is and holds. Never raises. `timeout`: the wall-clock budget of
+    reading it, in this process or in the children the readers start (readers.Budget)."""
     try:
         return _read_attachment(filename or "", data or b"", subject or "", max_bytes, timeout)
     except Exception as exc:  # noqa: BLE001 - the promise to the pipeline: never raise
-        log.exception("classify failed on %r", filename)
+        log.exception("识别附件 %r 时出错", filename)
         return FormResult(None, ERROR, reason=f"读取附件时程序出错（{type(exc).__name__}），原件已保存，请人工查看")
 
 
@@ -107,13 +110,41 @@ def _read_sniffed(filename: str, data: bytes, subject: str, timeout: float, name
         if ext in _DOCUMENT_EXTS:
             return FormResult(named, ERROR, reason=REASON_CORRUPT)
         return FormResult(None, SKIPPED, reason="未识别的文件格式，未读取")
+    budget = Budget(timeout)
     try:
-        doc = read_document(data, filename, timeout=timeout, fmt=fmt, archive=archive)
+        if fmt == "html":
+            # Cheap evidence before a converter: LibreOffice takes seconds to start, and most
+            # HTML attachments are Outlook's body fragments (ATT00001.htm), not forms.
+            page = read_html_text(data)
+            if not _may_be_form(page, filename):
+                reason = REASON_HTML_FRAGMENT if _FRAGMENT_NAME_RE.match(os.path.basename(filename)) else REASON_HTML_NOT_FORM
+                return FormResult(None, SKIPPED, text=page.text[:2000], reason=reason)
+        doc = read_document(data, filename, fmt=fmt, archive=archive, budget=budget)
     except ScanOnly:
         return FormResult(named, EVIDENCE, reason=REASON_SCAN)
+    except UnknownCharset as exc:
+        # text, not a damaged file: kept as it decodes best; a file named as a form cannot be
+        # read as one, so that one asks for a re-save
+        if named:
+            return FormResult(named, ERROR, text=exc.text[:2000], reason=REASON_UNKNOWN_CHARSET_NAMED)
+        return FormResult(None, SKIPPED, text=exc.text[:2000], reason=exc.reason)
     except UnreadableFile as exc:
         return FormResult(named, ERROR, reason=exc.reason)
     return classify_document(doc, filename=filename, subject=subject)
+
+
+# Outlook and Apple Mail name the pieces of a body split by an attachment ATT00001.htm, ...
+_FRAGMENT_NAME_RE = re.compile(r"^att\d{5}\.html?$", re.I)
+_FORM_WORDS_CHARS = 20_000
+
+
+def _may_be_form(page: Document, filename: str) -> bool:
+    """Whether an HTML page's own text or name may be a form or report (its forms.md keywords,
+    the forms' wording): only then is it converted. The subject does not count — it names
+    what the mail carries, and a body fragment is not that."""
+    if not page.text.strip():
+        return False
+    return bool(keyword_kind(page.text[:_FORM_WORDS_CHARS]) or document_kind(page, filename=filename))
 
 
 def document_kind(doc: Document, *, filename: str = "", subject: str = "",
@@ -151,7 +182,7 @@ def classify_document(doc: Document, *, filename: str = "", subject: str = "") -
             return parse_progress(doc, folded)
         return parse_report(doc.text, kind, subject=subject, filename=filename)
     except Exception as exc:  # noqa: BLE001 - a parser bug must not lose the mail
-        log.exception("parser for %s failed on %r", kind, filename)
+        log.exception("读取附件 %r（%s）的内容时出错", filename, kind)
         return FormResult(kind, ERROR, reason=f"读取表格内容时程序出错（{type(exc).__name__}），原件已保存，请人工查看")
 
 
@@ -238,6 +269,6 @@ def read_body(subject: str, body: str) -> FormResult | None:
             return None
         return parse_report(text, WEEKLY_REPORT, subject=subject or "")
     except Exception:  # noqa: BLE001 - never raise into the pipeline
-        log.exception("reading the mail body failed")
+        log.exception("读取邮件正文时出错")
         return None
 

@@ -14,7 +14,7 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from bot.forms.readers import UnreadableFile
+from bot.forms.readers import LIBREOFFICE_MEMORY_MB, UnreadableFile, limit_child
 
 REASON_NOT_INSTALLED = "服务器未安装 LibreOffice，无法读取 .doc/.wps 文件"
 REASON_TIMEOUT = "文件转换超时，无法读取，请另存为 .docx 或 .xlsx 后重新发送"
@@ -79,9 +79,11 @@ def convert(data: bytes, src_ext: str, target: str, *, timeout: float) -> bytes:
 
 
 def _run(command: list[str], *, env: dict, cwd: Path, timeout: float) -> None:
-    """Run in a new session so a timeout can kill soffice.bin and anything it spawned."""
+    """Run in a new session so a timeout can kill soffice.bin and anything it spawned, under an
+    address-space limit (oosplash passes it on to soffice.bin, which it starts later)."""
     process = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL, env=env, cwd=cwd, start_new_session=True)
+    limit_child(process, LIBREOFFICE_MEMORY_MB)
     try:
         process.wait(timeout=timeout)
     except subprocess.TimeoutExpired:

@@ -113,6 +113,8 @@ def _sniff_not_zip(data: bytes, filename: str, head: bytes) -> str:
     if head.lstrip(b"\xef\xbb\xbf").startswith(b"{\\rtf"):
         return "rtf"
     text = decode_text(data[:65536], partial=len(data) > 65536)
+    if text is None and looks_like_text(data):
+        text = data[:65536].decode("cp1252", "replace")  # an unknown charset: markup is ASCII anyway
     if text is not None:
         if _looks_like_html(text):
             return "html"
@@ -296,14 +298,12 @@ def _looks_like_html(text: str) -> bool:
 
 
 def decode_text(data: bytes, *, partial: bool = False) -> str | None:
-    """Plain text as units' machines write it (UTF-8 with or without BOM, UTF-16 with BOM,
-    GB18030 from Chinese Windows), or None when these bytes are not readable text.
-    `partial`: the bytes are a prefix, so a character cut at the end is tolerated."""
-    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
-        candidates = ["utf-16"]
-    else:
-        candidates = ["utf-8-sig", "gb18030"]
-    for encoding in candidates:
+    """Plain text as units' machines write it (UTF-8 with or without BOM, UTF-16/32 with BOM,
+    UTF-16 without one told by its zero bytes, GB18030 from Chinese Windows), or None when
+    these bytes are not readable text in one of those charsets (`looks_like_text` tells text in
+    another charset from binary). `partial`: the bytes are a prefix, so a character cut at the
+    end is tolerated."""
+    for encoding in _candidates(data):
         chunk = data
         for trim in range(4 if partial else 1):
             try:
@@ -311,8 +311,41 @@ def decode_text(data: bytes, *, partial: bool = False) -> str | None:
             except UnicodeDecodeError:
                 chunk = chunk[:-1]
                 continue
+            if encoding == "gb18030" and not _plausible_gb(chunk):
+                return None
             return text if _is_readable(text) else None
     return None
+
+
+def _candidates(data: bytes) -> list[str]:
+    if data.startswith((b"\xff\xfe\x00\x00", b"\x00\x00\xfe\xff")):
+        return ["utf-32"]
+    if data.startswith((b"\xff\xfe", b"\xfe\xff")):
+        return ["utf-16"]
+    if b"\x00" in data[:4096]:
+        # UTF-16 without a BOM: ASCII characters leave a zero in every other byte
+        head = data[:4096]
+        even, odd = head[0::2].count(0), head[1::2].count(0)
+        if odd > 4 * even and odd * 10 >= len(head) // 2:
+            return ["utf-16-le"]
+        if even > 4 * odd and even * 10 >= len(head) // 2:
+            return ["utf-16-be"]
+    return ["utf-8-sig", "gb18030"]
+
+
+# GB18030 decodes most byte soup: Latin-1 "é" followed by a letter, Shift-JIS kana and kanji
+# are valid two-byte codes. Chinese text written by Chinese Windows (GBK) keeps to GB2312 —
+# both bytes 0xA1-0xFE — but for a rare name character; foreign text mostly does not.
+_GB_PAIR_RE = re.compile(rb"[\x81-\xfe](?:[\x30-\x39][\x81-\xfe][\x30-\x39]|[\x40-\x7e\x80-\xfe])")
+
+
+def _plausible_gb(data: bytes) -> bool:
+    """True when the multibyte characters of GB18030 bytes are mostly GB2312's (≥ 2 in 3)."""
+    codes = _GB_PAIR_RE.findall(data)
+    if not codes:
+        return True  # ASCII: UTF-8 took it already
+    common = sum(1 for code in codes if len(code) == 2 and code[0] >= 0xA1 and code[1] >= 0xA1)
+    return 3 * common >= 2 * len(codes)
 
 
 def _is_readable(text: str) -> bool:
@@ -321,3 +354,16 @@ def _is_readable(text: str) -> bool:
     bad = sum(1 for ch in text if (ord(ch) < 32 and ch not in "\t\n\r\f") or 0xE000 <= ord(ch) <= 0xF8FF
               or ch == "\ufffd")
     return bad == 0 or bad / len(text) < 0.001
+
+
+_CONTROL_BYTES = bytes(b for b in range(32) if b not in b"\t\n\r\f\x1b") + b"\x7f"
+
+
+def looks_like_text(data: bytes) -> bool:
+    """Bytes that are text in some charset, though perhaps not one `decode_text` knows (Latin-1,
+    Shift-JIS, Big5...): no zero bytes, hardly any control characters, not blank."""
+    head = data[:65536]
+    if not head.strip() or b"\x00" in head:
+        return False
+    controls = len(head) - len(head.translate(None, _CONTROL_BYTES))
+    return controls * 1000 <= len(head)

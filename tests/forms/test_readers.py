@@ -120,13 +120,24 @@ def test_xlsx_merges_numbers_dates_and_sheets():
     assert second.rows[-1] == ("", "第二张表")
 
 
-def test_xlsx_read_only_mode_for_big_sheets(monkeypatch):
-    monkeypatch.setattr(readers, "FULL_LOAD_MAX_SHEET_BYTES", 0)
-    doc = read_document(merged_xlsx(), "a.xlsx")
-    # read_only mode has no merged ranges: the value stays in its top-left cell only
-    assert doc.tables[0].rows[0] == ("单位名称", "潜山市总工会", "", "")
-    far = read_document(far_cell_xlsx(), "a.xlsx")
-    assert far.tables[0].rows == (("开头",),)
+def test_big_packages_are_read_in_the_sandbox_with_the_same_result(monkeypatch):
+    from bot.forms import sandbox
+
+    files = (("a.xlsx", merged_xlsx()), ("b.xlsx", far_cell_xlsx()), ("c.docx", vmerge_docx()))
+    here = [read_document(data, name) for name, data in files]
+    started = []
+    real_read = sandbox.read
+
+    def counting(data, fmt, budget, **kwargs):
+        started.append(fmt)
+        return real_read(data, fmt, budget, **kwargs)
+
+    monkeypatch.setattr(sandbox, "read", counting)
+    # every package counts as big now: each is read by a child (which reads it in its own process)
+    monkeypatch.setattr(readers, "IN_PROCESS_XLSX_XML", 0)
+    monkeypatch.setattr(readers, "IN_PROCESS_MAIN_PART", 0)
+    assert [read_document(data, name) for name, data in files] == here
+    assert started == ["xlsx", "xlsx", "docx"]
 
 
 def test_far_away_cell_keeps_the_grid_bounded():
