@@ -73,8 +73,10 @@ class _StderrHandler(logging.StreamHandler):
 
 
 def _setup_logging(verbose: bool) -> None:
+    from .logsetup import stderr_formatter
+
     handler = _StderrHandler()
-    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(message)s", "%Y-%m-%d %H:%M:%S"))
+    handler.setFormatter(stderr_formatter())  # the level in Chinese, like every other line
     logging.basicConfig(level=logging.INFO if verbose else logging.WARNING, handlers=[handler])
 
 

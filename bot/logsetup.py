@@ -2,7 +2,9 @@
 store, so that a clerk can read what happened to a mail last week after the terminal is gone.
 
 Secrets never reach a log: every handler on the way redacts the configured passwords, whatever
-a library or an exception message puts into a line.
+a library or an exception message puts into a line. Lines read like the rest of the bot: the
+level in Chinese (信息, 警告, 错误); libraries' chatter (the scheduler's ticks, Alembic's
+start-up lines) stays out. An exception's own text is logged as it is.
 """
 from __future__ import annotations
 
@@ -17,10 +19,35 @@ MAX_BYTES = 5 * 1024 * 1024
 BACKUPS = 5
 FILENAME = "intake.log"
 FORMAT = "%(asctime)s %(levelname)s %(name)s %(message)s"
+STDERR_FORMAT = "%(asctime)s %(levelname)s %(message)s"
 DATEFMT = "%Y-%m-%d %H:%M:%S"
+LEVEL_NAMES = {"DEBUG": "调试", "INFO": "信息", "WARNING": "警告", "ERROR": "错误", "CRITICAL": "严重错误"}
 REDACTED = "******"
 # APScheduler logs every tick (once a minute): it would bury the one line per mail.
 QUIET_LOGGERS = ("apscheduler",)
+
+
+class Formatter(logging.Formatter):
+    """logging.Formatter with the level named in Chinese."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        english = record.levelname
+        record.levelname = LEVEL_NAMES.get(english, english)
+        try:
+            return super().format(record)
+        finally:
+            record.levelname = english  # the record goes on to other handlers
+
+
+def stderr_formatter() -> Formatter:
+    """What the CLI's stderr handler prints: time, level, message."""
+    return Formatter(STDERR_FORMAT, DATEFMT)
+
+
+def quiet_libraries() -> None:
+    """Libraries log only their warnings: their INFO lines are for their own developers."""
+    for name in QUIET_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
 
 
 def _ordered(secrets: Iterable[str]) -> list[str]:
@@ -106,6 +133,7 @@ def add_file_log(directory: Path, *, secrets: Iterable[str] = (), logger: loggin
     or None (after one warning on stderr) when the folder cannot be written: a log file is not
     worth refusing to run for."""
     logger = logger or logging.getLogger()
+    quiet_libraries()  # also when the file cannot be written: stderr is INFO for these commands
     redact = RedactSecrets(secrets)
     for handler in logger.handlers:
         handler.addFilter(redact)
@@ -120,9 +148,7 @@ def add_file_log(directory: Path, *, secrets: Iterable[str] = (), logger: loggin
         print(f"警告：无法写入日志文件 {path}：{os_reason(exc)}；日志只输出到屏幕", file=sys.stderr)
         return None
     handler.setLevel(level)
-    handler.setFormatter(logging.Formatter(FORMAT, DATEFMT))
+    handler.setFormatter(Formatter(FORMAT, DATEFMT))
     handler.addFilter(redact)
     logger.addHandler(handler)
-    for name in QUIET_LOGGERS:
-        logging.getLogger(name).setLevel(logging.WARNING)
     return path

@@ -16,6 +16,7 @@ import io
 import re
 import shutil
 import unicodedata
+import warnings
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
@@ -131,7 +132,9 @@ def _xlsx_rows(data: bytes, path: Path) -> list[list[str]]:
     import openpyxl
 
     try:
-        book = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
+        with warnings.catch_warnings():  # openpyxl's English notes on what it drops (drop-down lists)
+            warnings.filterwarnings("ignore", category=UserWarning, module="openpyxl")
+            book = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
     except Exception as exc:  # noqa: BLE001 - any unreadable workbook is one line for the admin
         raise RosterImportError(f"{path.name} 无法作为 Excel 文件打开（{type(exc).__name__}）") from None
     sheet = book.worksheets[0]

@@ -261,7 +261,7 @@ def run_demo(directory: Path | None, speed: float, echo: Callable[[str], None]) 
 def _log_to_file(paths: DemoPaths) -> None:
     """The bot's one-line-per-mail log goes to DIR/data/logs/intake.log, as `intake run` does;
     the terminal shows only warnings, so that the demo's own lines stay readable."""
-    from ..logsetup import add_file_log
+    from ..logsetup import Formatter, add_file_log
 
     bot = logging.getLogger("bot")
     bot.setLevel(logging.INFO)
@@ -269,7 +269,7 @@ def _log_to_file(paths: DemoPaths) -> None:
     if not logging.getLogger().handlers:
         console = logging.StreamHandler(sys.stderr)
         console.setLevel(logging.WARNING)
-        console.setFormatter(logging.Formatter("%(levelname)s %(message)s"))
+        console.setFormatter(Formatter("%(levelname)s %(message)s"))
         logging.getLogger().addHandler(console)
 
 

@@ -116,22 +116,23 @@ def migrate(engine: Engine) -> None:
         current = schema_revision(conn)
         if current == SCHEMA_HEAD:
             return  # another process migrated while this one waited for the lock
-        from alembic import command
-        from alembic.util import CommandError
-
-        cfg = alembic_config(conn)
-        # Alembic's own INFO lines ("Context impl SQLiteImpl.") are for developers; the admin
-        # gets the one line below.
+        # Alembic's own INFO lines are for developers: "setup plugin ..." when it is first
+        # imported, "Context impl SQLiteImpl." when it runs. The admin gets the one line below.
         alembic_log = logging.getLogger("alembic")
         level = alembic_log.level
         alembic_log.setLevel(logging.WARNING)
         try:
-            if current is None and inspect(conn).has_table("messages"):
-                command.stamp(cfg, PRE_MIGRATION_REVISION)
-                current = PRE_MIGRATION_REVISION
-            command.upgrade(cfg, "head")
-        except CommandError as exc:
-            raise SchemaError(f"数据库结构版本 {current} 不是本程序所知的版本（可能由更新版本的程序创建）：{exc}") from None
+            from alembic import command
+            from alembic.util import CommandError
+
+            cfg = alembic_config(conn)
+            try:
+                if current is None and inspect(conn).has_table("messages"):
+                    command.stamp(cfg, PRE_MIGRATION_REVISION)
+                    current = PRE_MIGRATION_REVISION
+                command.upgrade(cfg, "head")
+            except CommandError as exc:
+                raise SchemaError(f"数据库结构版本 {current} 不是本程序所知的版本（可能由更新版本的程序创建）：{exc}") from None
         finally:
             alembic_log.setLevel(level)
     log.info("数据库结构已%s到版本 %s", "建立" if current is None else f"从 {current} 升级", SCHEMA_HEAD)
