@@ -152,6 +152,17 @@ def test_progress_acknowledgement_reads_back_every_blank(make_setup):
     assert rendered_row(drawn, "12", "开展“啄木鸟”等活动的企业数", "112")
     assert rendered_row(drawn, "10", "组织观看警示教育片场次", "未记录")
     assert "\ufffd" not in drawn
+    # the organizers see the same labels: `report`, the digest and its workbook
+    table = intake(setup, "report").stdout
+    assert rendered_row(table, "12. 开展“啄木鸟”等活动的企业数", "112")
+    assert rendered_row(table, "37. 安全宣传进企业参与人数", "137")
+    intake(setup, "digest", "--send", "--now", "2020-06-26T09:00:00+08:00")
+    digest = next(r.message for r in setup.sent if r.message["Subject"].startswith("【周汇总】"))
+    assert "· 12. 开展“啄木鸟”等活动的企业数：112" in plain(digest)
+    assert ["12. 开展“啄木鸟”等活动的企业数", "112"] in table_rows(html(digest))
+    book = load_workbook(io.BytesIO(next(digest.iter_attachments()).get_content()))
+    header = [c.value for c in book["各单位明细"][1]]
+    assert header[5:] == [numbered_label(b) for b in BLANKS]
 
 
 # ---------------------------------------------------------------------------- owed and late
