@@ -33,9 +33,10 @@ from .campaign.calendar import Calendar
 from .campaign.roster import Roster
 from .config import Config
 from .forms import classify
-from .forms.result import (EVIDENCE, FORM_KINDS, LIAISON_FORM, PARSED, PROGRESS_TABLE, WEEKLY_REPORT,
+from .forms.result import (ERROR, EVIDENCE, FORM_KINDS, LIAISON_FORM, PARSED, PROGRESS_TABLE, WEEKLY_REPORT,
                            FormResult)
 from .mail.archive import Archive, sha256
+from .mail import cloud_links
 from .mail.authresults import sender_check
 from .mail.imap import FetchedMail
 from .mail.machines import machine_reason
@@ -206,6 +207,10 @@ def read_message(intake: Intake, raw: bytes) -> Reading:
     limits = intake.config.limits
     for att in mail.attachments:
         digest = intake.archive.keep_file(att.data)
+        if att.error:  # the mail step kept it unopened (a locked archive, an unsplittable part)
+            reading.files.append(ReadFile(att.filename, att.content_type, att.origin, digest, len(att.data),
+                                          FormResult(kind=None, status=ERROR, reason=att.error)))
+            continue
         try:
             result = classify.read_attachment(att.filename, att.data, subject=mail.subject,
                                               max_bytes=int(limits.max_attachment_mb * 1024 * 1024),
@@ -542,8 +547,9 @@ def _decide(intake: Intake, s, msg: Message, reading: Reading, received_at: date
     if reading.body is not None:
         carried.append(reading.body)
     msg.kinds = sorted({r.kind for r in carried if r.status == PARSED})
+    # a file the mail step could not open is already one of the mail's problems
     problems = list(mail.problems) + [f"{f.filename}：{f.result.reason}" for f in reading.files
-                                      if f.result.status == "error"]
+                                      if f.result.status == ERROR and f.result.reason not in mail.problems]
 
     check = sender_check(mail, intake.config.mailbox.trusted_authserv_ids)
     msg.sender_check = check.summary() if check.checked else None
@@ -665,10 +671,18 @@ def _queue_ack(intake: Intake, s, msg: Message, reading: Reading, unit: str | No
     liaison = submissions.liaison_of(s, unit) if unit else None
     ack = replies.build_acknowledgement(
         calendar=intake.calendar, mail=mail, files=reading.files, body=reading.body, unit=unit,
-        outcome=msg.outcome, reason=msg.reason, flags=list(msg.flags), items=outcome_items,
-        received=received, received_at=received_at, liaison=liaison, problems=list(mail.problems))
+        outcome=msg.outcome, reason=_for_unit(msg.reason, mail), flags=list(msg.flags), items=outcome_items,
+        received=received, received_at=received_at, liaison=liaison, problems=[_for_unit(p, mail) for p in mail.problems])
     email = replies.compose_acknowledgement(ack, sender=intake.config.smtp.sender, to=to, now=now)
     return enqueue(s, key=key, kind="ack", message=email, message_pk=msg.id, now=now) or _already_acked(s, key)
+
+
+def _for_unit(text: str, mail: ParsedMail) -> str:
+    """An outcome's reason or a problem as the sender is told it: a file sent as a download
+    link is asked for as an attachment (the admin's line names the links and asks a person)."""
+    if not mail.cloud_links:
+        return text
+    return text.replace(cloud_links.reason(mail.cloud_links), cloud_links.ask_unit(mail.cloud_links))
 
 
 def _message_key(msg: Message) -> str:

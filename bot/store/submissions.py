@@ -31,7 +31,9 @@ def record(session: Session, *, unit: str, item: str, kind: str, message_pk: int
            evidence_only: bool = False, flags: list[str] | None = None, file_sha256: str = "") -> str:
     """Record one delivery; DUPLICATE (nothing recorded) when it says the same as the version
     that counts now. Sending v1, v2, then v1 again makes v1 current again."""
-    digest = f"evidence:{file_sha256}" if evidence_only else content_digest(values, text)
+    # A scan is the same delivery when it is the same file; the column holds 64 hex digits, and
+    # scans are compared only with scans (rivals below), so the file's own hash serves as is.
+    digest = file_sha256 if evidence_only and file_sha256 else content_digest(values, text)
     # A scan never replaces an editable file; an editable file always outranks a scan.
     rivals = list(session.scalars(select(Submission).where(
         Submission.unit == unit, Submission.item == item, Submission.evidence_only == evidence_only)))
