@@ -114,6 +114,12 @@ def test_an_unknown_sender_who_names_its_unit_ends_the_conversation(make_setup):
     msgs = _by_mid(setup)
     assert msgs["<q1@qq.example>"]["outcome"] == "needs_review" and msgs["<q1@qq.example>"]["unit"] is None
     question = setup.sent_to(stranger)[0].message
+    # the organizers' digest says what the mail waits for
+    digest = run(setup, "digest", "--now", "2020-06-09T12:00:00+08:00")
+    assert digest.returncode == 0, digest.stderr
+    waiting = digest.stdout.split("五、待人工处理的邮件", 1)[1]
+    assert "（1 封）" in waiting and f"{stranger}《本周安全生产月工作情况》" in waiting
+    assert "待处理：无法确定报送单位" in waiting
     assert "注明贵单位全称" in question.get_body(("plain",)).get_content()
 
     # the answer quotes our question (whose example names 大观区总工会): only the answer counts
@@ -149,3 +155,35 @@ def test_an_unknown_sender_who_names_its_unit_ends_the_conversation(make_setup):
     assert run(setup, "poll").returncode == 0
     third = _by_mid(setup)["<q3@qq.example>"]
     assert third["unit"] == "潜山市总工会" and third["outcome"] == "accepted"
+    digest = run(setup, "digest", "--now", "2020-06-17T12:00:00+08:00")
+    assert "五、待人工处理的邮件\n目前没有。" in digest.stdout
+
+
+def test_replies_to_our_mail_wait_for_a_person_without_another_automatic_answer(make_setup):
+    setup = make_setup()
+    setup.append(weekly_mail(mid="<tc1@example.test>"), datetime(2020, 6, 3, 10, 0, tzinfo=CST))
+    stranger = "lisi@163.example"
+    setup.append(weekly_mail(sender=stranger, subject="安全生产月周报", mid="<s1@163.example>",
+                             body="本周开展安全生产月隐患排查4次，组织职工观看警示教育片1场，参加职工80人次。"),
+                 datetime(2020, 6, 3, 10, 5, tzinfo=CST))
+    assert run(setup, "poll").returncode == 0
+    ack = setup.sent_to("tcszgh@example.test")[0].message
+    question = setup.sent_to(stranger)[0].message
+
+    def reply_to(original, sender, mid, text):
+        return build_mail(subject="回复：" + str(original["Subject"]), sender=sender, message_id=mid, date=None,
+                          body=text + "\n\n-----原始邮件-----\n" + original.get_body(("plain",)).get_content())
+
+    # a registered unit thanks us (or asks a question) in a reply: a person answers, not the bot
+    setup.append(reply_to(ack, "桐城市总工会 <tcszgh@example.test>", "<tc2@example.test>", "收到，谢谢！第一周的周报我们已经发过了吗？"),
+                 datetime(2020, 6, 3, 11, 0, tzinfo=CST))
+    # the stranger answers without a unit the roster knows: no second question
+    setup.append(reply_to(question, stranger, "<s2@163.example>", "我们是一个新成立的工会。"),
+                 datetime(2020, 6, 3, 11, 5, tzinfo=CST))
+    assert run(setup, "poll").returncode == 0
+    msgs = _by_mid(setup)
+    assert msgs["<tc2@example.test>"]["outcome"] == "needs_review"
+    assert "如有询问，请人工答复" in msgs["<tc2@example.test>"]["reason"]
+    s2 = msgs["<s2@163.example>"]
+    assert s2["outcome"] == "needs_review" and f"intake assign {msgs['<s1@163.example>']['id']}" in s2["reason"]
+    assert len(setup.sent_to("tcszgh@example.test")) == 1 and len(setup.sent_to(stranger)) == 1

@@ -66,11 +66,35 @@ def digest_context(data: WorkbookData) -> dict:
     labels = {b.key: tpl.numbered_label(b) for b in tpl.BLANKS}
     totals = [(labels.get(k, k), v) for k, v in data.report.totals.items()]
     now = cal.local(data.now)
-    return dict(title=data.title, now=f"{now.year}年{now.month}月{now.day}日 {now:%H:%M}", headers=headers, rows=rows,
+    return dict(waiting=waiting_for_a_person(data),
+                title=data.title, now=f"{now.year}年{now.month}月{now.day}日 {now:%H:%M}", headers=headers, rows=rows,
                 late=late, missing=missing, overview=overview, totals=totals,
                 reported=len(data.report.units), unreported=data.report.missing_units,
                 ranking=[(rank, s.unit, s.timeliness.score, s.timeliness.on_time, s.timeliness.late,
                           s.timeliness.missing) for rank, s in ranked(data.standings)])
+
+
+@dataclass
+class WaitingMail:
+    """A mail kept for a person (needs_review), and what it waits for."""
+
+    id: int
+    received: str
+    sender: str
+    subject: str
+    reason: str
+
+
+def waiting_for_a_person(data: WorkbookData) -> list[WaitingMail]:
+    """Every needs_review mail up to the digest's moment, oldest first."""
+    out = []
+    for m in data.messages:
+        if m["outcome"] != "needs_review":
+            continue
+        when = data.calendar.local(datetime.fromisoformat(m["received_at"])) if m["received_at"] else None
+        out.append(WaitingMail(m["id"], f"{when.month}月{when.day}日 {when:%H:%M}" if when else "",
+                               m["from"] or "（无发件人）", m["subject"] or "（无主题）", m["reason"] or "需人工查看"))
+    return sorted(out, key=lambda w: w.id)
 
 
 def workbook_filename(data: WorkbookData) -> str:
