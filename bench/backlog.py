@@ -86,7 +86,7 @@ def mbsync(base: Path, port: int, user: str, expected: int) -> float:
 def _fresh_intake(setup, base: Path):
     """A copy of the setup's config in its own folder: empty database and archive, same mailbox."""
     from bot.config import load_config
-    from bot.pipeline import Intake
+    from bot.intake import Intake
 
     d = base / f"run-{time.monotonic_ns()}"
     d.mkdir()
@@ -194,18 +194,18 @@ def measure_fetch(settings: Settings) -> Outcome:
 # (label, file ending, function): steps whose inclusive share the sampled profiles report
 KEEP_STEPS = (
     ("waiting for the next FETCH batch (read-ahead thread)", "bot/mail/prefetch.py", "read_ahead"),
-    ("pipeline.ingest_batch (keep + record a batch)", "bot/pipeline.py", "ingest_batch"),
+    ("pipeline.ingest_batch (keep + record a batch)", "bot/pipeline/keep.py", "ingest_batch"),
     ("&nbsp;&nbsp;↳ archive.keep_mails (write, fsync, rename)", "bot/mail/archive.py", "keep_mails"),
-    ("&nbsp;&nbsp;↳ reading Message-IDs from the header blocks", "bot/pipeline.py", "_message_id_of"),
-    ("&nbsp;&nbsp;↳ the batch's transaction", "bot/pipeline.py", "_record_arrivals"),
+    ("&nbsp;&nbsp;↳ reading Message-IDs from the header blocks", "bot/mail/headers.py", "message_id_of"),
+    ("&nbsp;&nbsp;↳ the batch's transaction", "bot/pipeline/keep.py", "_record_arrivals"),
 )
 E2E_STEPS = (
     ("daemon.keep_new (fetch + keep, as row 1)", "bot/daemon.py", "keep_new"),
-    ("pipeline.begin (claim: one UPDATE ... RETURNING)", "bot/pipeline.py", "begin"),
+    ("pipeline.begin (claim: one UPDATE ... RETURNING)", "bot/pipeline/claim.py", "begin"),
     ("waiting for a worker's reading (read_archived in the pool)", "bot/reading_pool.py", "result"),
-    ("pipeline.finish (record the outcome, one transaction)", "bot/pipeline.py", "finish"),
+    ("pipeline.finish (record the outcome, one transaction)", "bot/pipeline/walk.py", "finish"),
     ("&nbsp;&nbsp;↳ submissions.record / forget_message", "bot/store/submissions.py", "record"),
-    ("&nbsp;&nbsp;↳ pipeline._queue_ack (build, compose, queue the answer)", "bot/pipeline.py", "_queue_ack"),
+    ("&nbsp;&nbsp;↳ answer.queue_ack (build, compose, queue the answer)", "bot/pipeline/answer.py", "queue_ack"),
     ("&nbsp;&nbsp;&nbsp;&nbsp;↳ replies.compose_acknowledgement (templates, MIME)", "bot/out/replies.py",
      "compose_acknowledgement"),
     ("&nbsp;&nbsp;&nbsp;&nbsp;↳ outbox.enqueue (serialise, INSERT)", "bot/mail/outbox.py", "enqueue"),

@@ -56,7 +56,7 @@ def child(config_path: str, trace: bool) -> None:
     from bot.daemon import CycleResult, keep_new, poll_once
     from bot.mail.imap import Mailbox
     from bot.mail.outbox import Outbox
-    from bot.pipeline import Intake
+    from bot.intake import Intake
 
     intake = Intake.from_config(load_config(Path(config_path)))
     warm = poll_once(intake)
@@ -81,7 +81,7 @@ def child(config_path: str, trace: bool) -> None:
         keep_new(intake, mailbox, CycleResult())
         phase("fetch + keep (keep_new)")
         for pk in pipeline.pending_ids(intake):
-            outcome = pipeline.process(intake, pk)
+            outcome = pipeline.process_pending(intake, pk)
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
         phase("process (unpack, read, record, queue)")
     sent = Outbox(intake.db, intake.config.smtp).drain()

@@ -34,7 +34,7 @@ NOW = datetime(2020, 7, 1, 4, 0, tzinfo=timezone.utc)  # the campaign is over: e
 def _database(base: Path, units: int) -> Path:
     """A config, roster and database with `units` units × PER_UNIT submissions; the config path."""
     from bot.config import load_config
-    from bot.pipeline import Intake
+    from bot.intake import Intake
     from bot.store.models import ACCEPTED, Message, Submission
 
     d = base / f"units-{units}"
@@ -78,7 +78,7 @@ def _database(base: Path, units: int) -> Path:
 
 def _status(config_path: Path) -> int:
     from bot.config import load_config
-    from bot.pipeline import Intake
+    from bot.intake import Intake
     from bot.reporting import standings
     from bot.store.queries import status_json
 
@@ -90,7 +90,7 @@ def _status(config_path: Path) -> int:
 
 def _report(config_path: Path) -> int:
     from bot.config import load_config
-    from bot.pipeline import Intake
+    from bot.intake import Intake
     from bot.reporting import report
 
     intake = Intake.from_config(load_config(config_path))

@@ -8,6 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 
 from . import pipeline
+from .intake import Intake
 from .progress import NoProgress, Progress
 from .reading_pool import process_all
 from .campaign.roster import Roster, RosterError
@@ -23,7 +24,7 @@ class AdminError(ConfigError):
     """A refused admin action (unknown message or unit): one line, exit 1."""
 
 
-def _find_message(intake: pipeline.Intake, ref: str) -> int:
+def _find_message(intake: Intake, ref: str) -> int:
     with intake.db.session() as s:
         if ref.isdigit() and s.get(Message, int(ref)) is not None:
             return int(ref)
@@ -33,7 +34,7 @@ def _find_message(intake: pipeline.Intake, ref: str) -> int:
     return pk
 
 
-def _require_stored(intake: pipeline.Intake, ids: list[int]) -> list[int]:
+def _require_stored(intake: Intake, ids: list[int]) -> list[int]:
     """The ids whose original mail is missing from the mail store. Reading them again would
     turn each into a read failure for review, losing what was recorded: when the store itself
     is missing (a disk not mounted, [storage] dir changed) or none of the mails is there, the
@@ -49,7 +50,7 @@ def _require_stored(intake: pipeline.Intake, ids: list[int]) -> list[int]:
     return missing
 
 
-def assign_message(intake: pipeline.Intake, ref: str, unit_text: str) -> str:
+def assign_message(intake: Intake, ref: str, unit_text: str) -> str:
     pk = _find_message(intake, ref)
     unit = intake.roster.by_name.get(unit_text) or intake.roster.match_name(unit_text)
     if unit is None:
@@ -65,7 +66,7 @@ def assign_message(intake: pipeline.Intake, ref: str, unit_text: str) -> str:
     return f"邮件 #{pk} 已指定给 {unit.name}，处理结果：{OUTCOME_LABELS.get(outcome, outcome)}；发出回复 {sent.sent} 封"
 
 
-def reprocess_messages(intake: pipeline.Intake, ref: str | None, progress: Progress | None = None) -> str:
+def reprocess_messages(intake: Intake, ref: str | None, progress: Progress | None = None) -> str:
     if ref is None:
         with intake.db.session() as s:
             ids = list(s.scalars(select(Message.id).order_by(Message.id)))
@@ -76,7 +77,7 @@ def reprocess_messages(intake: pipeline.Intake, ref: str | None, progress: Progr
     progress = progress or NoProgress()
     progress.stage("重新解析已保存的邮件", len(ids))
     counts: dict[str, int] = {}
-    for _, outcome in process_all(intake, ids):
+    for _, outcome in process_all(intake, [pipeline.Pending(pk) for pk in ids], only_pending=False):
         counts[outcome] = counts.get(outcome, 0) + 1
         progress.advance()
     progress.close()

@@ -139,7 +139,7 @@ def command(verbose: bool = False, stores_mail: bool | None = None):
 
 
 def _intake(config: Config):
-    from .pipeline import Intake
+    from .intake import Intake
 
     return Intake.from_config(config)
 

@@ -18,6 +18,7 @@ from imapclient.exceptions import IMAPClientError
 from sqlalchemy import select, update
 
 from . import pipeline
+from .intake import Intake
 from .mail.archive import StorageError
 from .mail.imap import Mailbox, MailboxError
 from .mail.outbox import DrainResult, Outbox
@@ -37,7 +38,7 @@ class CycleResult:
     sent: DrainResult = field(default_factory=DrainResult)
 
 
-def fetch_and_process(intake: pipeline.Intake, mailbox: Mailbox, should_stop=lambda: False,
+def fetch_and_process(intake: Intake, mailbox: Mailbox, should_stop=lambda: False,
                       progress: Progress | None = None) -> CycleResult:
     """One pass over the mailbox: everything new is kept, then processed, then moved."""
     progress = progress or NoProgress()
@@ -49,7 +50,7 @@ def fetch_and_process(intake: pipeline.Intake, mailbox: Mailbox, should_stop=lam
         progress.advance()
         if outcome == TAKEN:  # another daemon on the same database has it
             continue
-        result.outcomes[outcome] = result.outcomes.get(outcome, 0) + 1  # logged by pipeline._record
+        result.outcomes[outcome] = result.outcomes.get(outcome, 0) + 1  # logged by the walk (pipeline.walk)
     if result.outcomes.get(pipeline.SET_ASIDE):
         log.info("已存档 %d 封启用前或活动开始接收报送前的旧邮件（intake messages 可查），不回复、不计入",
                  result.outcomes[pipeline.SET_ASIDE])
@@ -63,7 +64,7 @@ def fetch_and_process(intake: pipeline.Intake, mailbox: Mailbox, should_stop=lam
     return result
 
 
-def keep_new(intake: pipeline.Intake, mailbox: Mailbox, result: CycleResult, should_stop=lambda: False,
+def keep_new(intake: Intake, mailbox: Mailbox, result: CycleResult, should_stop=lambda: False,
              progress: Progress | None = None) -> list[int]:
     """The cycle's first step: every mail above the UID watermark kept on disk and recorded
     (pending), counted in `result`; returns the UIDs handled."""
@@ -85,7 +86,7 @@ def keep_new(intake: pipeline.Intake, mailbox: Mailbox, result: CycleResult, sho
     return handled
 
 
-def _keep_batches(intake: pipeline.Intake, batches, result: CycleResult, handled: list[int],
+def _keep_batches(intake: Intake, batches, result: CycleResult, handled: list[int],
                   should_stop, progress: Progress) -> None:
     for batch in batches:
         if should_stop():
@@ -112,7 +113,7 @@ def _os_reason(exc: OSError) -> str:
     return _OS_REASONS.get(exc.errno, exc.strerror or type(exc).__name__)
 
 
-def _processed_uids(intake: pipeline.Intake, mailbox: Mailbox, uids: list[int]) -> list[int]:
+def _processed_uids(intake: Intake, mailbox: Mailbox, uids: list[int]) -> list[int]:
     """Only mail whose processing finished leaves the inbox."""
     with intake.db.session() as s:
         rows = s.execute(select(MailLocation.uid, Message.outcome).join(Message, Message.id == MailLocation.message_pk).where(
@@ -121,14 +122,14 @@ def _processed_uids(intake: pipeline.Intake, mailbox: Mailbox, uids: list[int]) 
         return sorted(uid for uid, outcome in rows if outcome != PENDING)
 
 
-def _sweep(intake: pipeline.Intake) -> None:
+def _sweep(intake: Intake) -> None:
     """Half-written files of a predecessor killed mid-write go before this process writes."""
     removed = intake.archive.sweep_temp()
     if removed:
         log.info("已清理上次中断时留下的 %d 个临时文件", removed)
 
 
-def poll_once(intake: pipeline.Intake, progress: Progress | None = None) -> CycleResult:
+def poll_once(intake: Intake, progress: Progress | None = None) -> CycleResult:
     """`intake poll`: one cycle, then the outbox is drained (also when the mailbox failed).
     Raises MailboxError (one line) for any IMAP trouble, including a connection dropped mid-way."""
     outbox = Outbox(intake.db, intake.config.smtp)
@@ -146,7 +147,7 @@ def poll_once(intake: pipeline.Intake, progress: Progress | None = None) -> Cycl
     return result
 
 
-def mark_handled(intake: pipeline.Intake, progress: Progress | None = None) -> int:
+def mark_handled(intake: Intake, progress: Progress | None = None) -> int:
     """`intake mark-handled`, before going live: everything in the mailbox now is kept and
     listed but counts as handled by the office: never answered, never counted, also when
     reprocessed later. Mail kept earlier and not yet processed is marked too. Returns how
@@ -163,7 +164,7 @@ def mark_handled(intake: pipeline.Intake, progress: Progress | None = None) -> i
                       .execution_options(synchronize_session=False))
     progress.stage("标记为已处理", len(pending))
     marked = 0
-    for _, outcome in process_all(intake, pending):
+    for _, outcome in process_all(intake, [pipeline.Pending(pk) for pk in pending]):
         progress.advance()
         marked += outcome == pipeline.SET_ASIDE
     return marked
@@ -189,7 +190,7 @@ class StopFlag:
         self.event.wait(seconds)
 
 
-def campaign_tick(intake: pipeline.Intake, stop: StopFlag) -> None:
+def campaign_tick(intake: Intake, stop: StopFlag) -> None:
     """Send whatever reminders and digest are due now; the outbox keys make this idempotent,
     so a daemon that was down at 09:00 and is back at 10:30 still sends that day's reminders
     once, and one down for longer than grace_hours sends nothing stale."""
@@ -209,7 +210,7 @@ def campaign_tick(intake: pipeline.Intake, stop: StopFlag) -> None:
         log.exception("定时任务出错")
 
 
-def start_scheduler(intake: pipeline.Intake, stop: StopFlag):
+def start_scheduler(intake: Intake, stop: StopFlag):
     """APScheduler in the campaign's time zone drives reminders and digests; what was sent lives
     in the outbox, not in the scheduler's memory."""
     from apscheduler.schedulers.background import BackgroundScheduler
@@ -222,7 +223,7 @@ def start_scheduler(intake: pipeline.Intake, stop: StopFlag):
     return scheduler
 
 
-def run_forever(intake: pipeline.Intake, stop: StopFlag, *, on_cycle=None) -> None:
+def run_forever(intake: Intake, stop: StopFlag, *, on_cycle=None) -> None:
     """`intake run`: IDLE where the server offers it, else poll every poll_seconds; a broken
     connection or an unreachable server is retried with backoff, never fatal."""
     cfg = intake.config.mailbox

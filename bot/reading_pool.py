@@ -24,16 +24,15 @@ import os
 import signal
 import threading
 import time
-from collections import deque
 from concurrent.futures import Future, ProcessPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
 from dataclasses import dataclass, replace
 from typing import Callable, Iterable, Iterator
 
 from . import pipeline
+from .intake import Intake
 from .config import Config
 from .mail.archive import Archive
-from .store.models import TAKEN
 
 log = logging.getLogger(__name__)
 
@@ -46,62 +45,34 @@ def worker_count(config: Config) -> int:
     return config.limits.read_workers or os.cpu_count() or 1
 
 
-def process_all(intake: pipeline.Intake, pks: Iterable[int], *, only_pending: bool | None = None,
+def process_all(intake: Intake, work: Iterable[pipeline.Pending], *, only_pending: bool = True,
                 should_stop: Callable[[], bool] = lambda: False) -> Iterator[tuple[int, str]]:
-    """(pk, outcome) for each message in order, as `pipeline.process` would give them, with
-    the reading spread over worker processes when there are enough messages and cores.
-    Stops claiming when `should_stop()` turns true; messages already being read are finished."""
-    pks = list(pks)
-    workers = min(worker_count(intake.config), len(pks))
-    if workers < 2 or len(pks) < POOL_MIN:
-        for pk in pks:
-            if should_stop():
-                return
-            yield pk, pipeline.process(intake, pk, only_pending=only_pending)
+    """(pk, outcome) for each message in order, as `pipeline.run` gives them, with the reading
+    spread over worker processes when there are enough messages and cores. `only_pending`:
+    see `pipeline.begin` (False: an admin's reprocess takes claims over)."""
+    work = list(work)
+    workers = min(worker_count(intake.config), len(work))
+    if workers < 2 or len(work) < POOL_MIN:
+        yield from pipeline.run(intake, work, only_pending=only_pending, should_stop=should_stop)
         return
     try:
-        readers = _Readers(intake.config, workers)
+        readers = _Readers(intake, workers)
     except BrokenProcessPool:
         # Workers that cannot even start (a main script that runs itself again when imported
         # by a worker, a machine out of processes) must not turn every mail into a failure.
         log.warning("无法启动读取进程，改为在本进程内逐封读取")
-        for pk in pks:
-            if should_stop():
-                return
-            yield pk, pipeline.process(intake, pk, only_pending=only_pending)
+        yield from pipeline.run(intake, work, only_pending=only_pending, should_stop=should_stop)
         return
     with readers:
-        ahead: deque[tuple[int, pipeline.Job | None, Future | None]] = deque()
-        queue = iter(pks)
-
-        def claim_more() -> None:
-            # Two mails per worker in flight: one being read, one waiting in its queue.
-            while len(ahead) < 2 * workers and not should_stop():
-                pk = next(queue, None)
-                if pk is None:
-                    return
-                job = pipeline.begin(intake, pk, only_pending=only_pending)
-                # mail set aside is read for its headers alone, here: no worker needed
-                ahead.append((pk, job, readers.submit(job.digest) if job and not job.set_aside else None))
-
-        claim_more()
-        while ahead:
-            pk, job, future = ahead.popleft()
-            if job is None:
-                outcome = TAKEN
-            elif future is None:
-                outcome = pipeline.finish(intake, job, pipeline.read_archived(intake, job.digest, headers_only=True))
-            else:
-                outcome = pipeline.finish(intake, job, readers.result(future, job.digest))
-            claim_more()
-            yield pk, outcome
+        yield from pipeline.run(intake, work, only_pending=only_pending, readers=readers, should_stop=should_stop)
 
 
 class _Readers:
     """The worker pool, renewed when a worker dies."""
 
-    def __init__(self, config: Config, workers: int):
-        self.config, self.workers = config, workers
+    def __init__(self, intake: Intake, workers: int):
+        self.intake, self.config, self.workers = intake, intake.config, workers
+        self.depth = 2 * workers  # two mails per worker in flight: one being read, one in its queue
         self.pool = self._start(workers)
         try:
             self.pool.submit(_ready).result()  # raises BrokenProcessPool if workers cannot start
@@ -121,7 +92,10 @@ class _Readers:
     def __exit__(self, *exc) -> None:
         self.pool.shutdown(wait=True, cancel_futures=True)
 
-    def submit(self, digest: str) -> Future:
+    def submit(self, job: pipeline.Job) -> Future | None:
+        if job.set_aside:
+            return None  # headers alone, read here when its turn comes: no worker needed
+        digest = job.digest
         try:
             future = self.pool.submit(_read, digest)
         except BrokenProcessPool:
@@ -130,7 +104,10 @@ class _Readers:
         future.pool = self.pool  # which pool broke, when it did
         return future
 
-    def result(self, future: Future, digest: str) -> pipeline.Reading | pipeline.ReadFailure:
+    def result(self, future: Future | None, job: pipeline.Job) -> pipeline.Reading | pipeline.ReadFailure:
+        if future is None:
+            return pipeline.read_job(self.intake, job)
+        digest = job.digest
         try:
             return future.result()
         except BrokenProcessPool:

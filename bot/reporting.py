@@ -12,7 +12,7 @@ from .campaign.reminders import Reminder, due_reminders
 from .campaign.standing import Report, UnitStanding, consolidate, stand
 from .mail.outbox import Outbox, enqueue
 from .out import replies
-from .pipeline import Intake
+from .intake import Intake
 from .store.models import OutboxMail
 from .store.queries import deliveries
 

@@ -146,7 +146,7 @@ class Setup:
         return load_config(self.config_path)
 
     def intake(self):
-        from bot.pipeline import Intake
+        from bot.intake import Intake
 
         return Intake.from_config(self.config())
 

@@ -118,7 +118,7 @@ def _messages(intake):
 
 
 def test_message_id_is_read_from_the_header_block_only():
-    from bot.pipeline import _message_id_of
+    from bot.mail.headers import message_id_of as _message_id_of
 
     body = b"\r\n".join([b"Message-ID: <not-this@example.test>"] * 3)
     assert _message_id_of(b"Subject: x\r\nMessage-ID:\r\n <folded@example.test>\r\n\r\n" + body) == "<folded@example.test>"

@@ -113,7 +113,8 @@ def test_workers_that_cannot_start_leave_the_reading_to_this_process(make_setup,
         import logging, sys
         logging.basicConfig(level=logging.WARNING)
         from bot.config import load_config
-        from bot.pipeline import Intake, pending_ids
+        from bot.intake import Intake
+        from bot.pipeline import pending_ids
         from bot.reading_pool import process_all
         intake = Intake.from_config(load_config({str(setup.config_path)!r}))
         outcomes = [o for _, o in process_all(intake, pending_ids(intake))]
@@ -134,7 +135,8 @@ def test_workers_end_when_the_daemon_is_killed_outright(make_setup, tmp_path):
     script.write_text(textwrap.dedent(f"""
         import sys, time
         from bot.config import load_config
-        from bot.pipeline import Intake, pending_ids
+        from bot.intake import Intake
+        from bot.pipeline import pending_ids
         from bot.reading_pool import process_all
         if __name__ == "__main__":
             intake = Intake.from_config(load_config({str(setup.config_path)!r}))

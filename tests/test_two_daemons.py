@@ -97,7 +97,7 @@ def test_two_daemons_record_and_answer_every_mail_once(setup):
         assert set(current.values()) == {1}
 
 
-def _one_pending_message(setup) -> tuple[pipeline.Intake, int]:
+def _one_pending_message(setup) -> tuple[Intake, int]:
     setup.append(form_mail(0), WHEN)
     intake = setup.intake()
     with Mailbox(intake.config.mailbox) as mb:
@@ -108,19 +108,19 @@ def _one_pending_message(setup) -> tuple[pipeline.Intake, int]:
 def test_a_message_held_or_finished_by_another_process_is_left_alone(setup):
     intake, pk = _one_pending_message(setup)
     [listed] = pipeline.pending_ids(intake)
-    other = pipeline.begin(intake, pipeline.PendingId(pk))  # another daemon is reading it
+    other = pipeline.begin(intake, pk, only_pending=True)  # another daemon is reading it
     assert other is not None
     assert pipeline.pending_ids(intake) == []
-    assert pipeline.process(intake, listed) == TAKEN
+    assert pipeline.process_pending(intake, listed) == TAKEN
     with intake.db.session() as s:
         msg = s.get(Message, pk)
         assert (msg.outcome, msg.claim_token) == (PENDING, other.token)
         s.query(Message).filter_by(id=pk).update({"claimed_until": datetime.now(timezone.utc) - timedelta(seconds=1)})
     # the other daemon died: its claim lapsed, and the message is taken up again
-    assert pipeline.pending_ids(intake) == [pk]
-    assert pipeline.process(intake, listed) == ACCEPTED
+    assert pipeline.pending_ids(intake) == [pipeline.Pending(pk)]
+    assert pipeline.process_pending(intake, listed) == ACCEPTED
     # listed as pending before that, processed since: a daemon leaves it alone
-    assert pipeline.process(intake, listed) == TAKEN
+    assert pipeline.process_pending(intake, listed) == TAKEN
     with intake.db.session() as s:
         assert s.scalar(select(func.count()).select_from(Submission)) == 1
         assert s.scalar(select(func.count()).select_from(OutboxMail)) == 1
@@ -128,7 +128,7 @@ def test_a_message_held_or_finished_by_another_process_is_left_alone(setup):
 
 def test_a_reader_whose_claim_was_taken_over_records_nothing(setup):
     intake, pk = _one_pending_message(setup)
-    stale = pipeline.begin(intake, pipeline.PendingId(pk))
+    stale = pipeline.begin(intake, pk, only_pending=True)
     # an admin's reprocess takes the message over while that daemon is still reading it
     assert pipeline.process(intake, pk) == ACCEPTED
     with intake.db.session() as s:
@@ -136,7 +136,7 @@ def test_a_reader_whose_claim_was_taken_over_records_nothing(setup):
     reading = pipeline.read_message(intake, intake.archive.read_mail(raw_digest))
     try:
         outcome = pipeline.finish(intake, stale, reading)
-    except pipeline._ClaimLost:
+    except pipeline.ClaimLost:
         raise AssertionError("finish must turn a lost claim into TAKEN, not raise") from None
     assert outcome == TAKEN
     with intake.db.session() as s:
@@ -198,8 +198,8 @@ def test_a_claim_whose_daemon_was_killed_on_this_host_is_taken_at_once(setup):
         with intake.db.session() as s:
             s.query(Message).filter_by(id=pk).update({"claimed_by": f"{socket.gethostname()}:{dead.pid}"})
         [listed] = pipeline.pending_ids(intake)
-        assert (listed, listed.stale_claim) == (pk, "held")
-        assert pipeline.process(intake, listed) == ACCEPTED
+        assert listed == pipeline.Pending(pk, stale_claim="held")
+        assert pipeline.process_pending(intake, listed) == ACCEPTED
     finally:
         if alive.poll() is None:
             alive.kill()

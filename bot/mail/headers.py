@@ -378,3 +378,29 @@ def clean_filename(name: str | None, content_type: str = "", data: bytes = b"") 
         stem, ext = _split_ext(text)
         text = stem[:MAX_NAME - len(ext)].rstrip() + ext
     return text
+
+
+def header_block(raw: bytes, limit: int = 65536) -> bytes:
+    """The header lines of a raw mail only: the parser reads every line it is given,
+    headers-only or not, so for a mail of 60 KB handing it the body costs more than all the
+    rest of keeping it."""
+    head = raw[:limit]
+    crlf = head.find(b"\r\n\r\n")
+    lf = head.find(b"\n\n", 0, crlf + 4 if crlf >= 0 else len(head))  # a bare-LF mail's end, if earlier
+    if lf >= 0:
+        return head[:lf + 1]
+    return head[:crlf + 2] if crlf >= 0 else head
+
+
+def message_id_of(raw: bytes) -> str:
+    """The Message-ID header of a raw mail as written (whitespace folded), read from its header
+    block alone; "" when it has none or none can be read."""
+    from email.parser import BytesHeaderParser
+    from email.policy import compat32
+
+    try:
+        headers = BytesHeaderParser(policy=compat32).parsebytes(header_block(raw))
+        value = str(headers.get("Message-ID", "") or "")
+    except Exception:  # noqa: BLE001 - a mail without a readable Message-ID is still kept
+        return ""
+    return " ".join(value.split())[:998]

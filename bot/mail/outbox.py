@@ -76,6 +76,12 @@ def recent_count(session: Session, *, kind: str, to_addr: str, since: datetime) 
         OutboxMail.created_at >= since)) or 0
 
 
+def is_queued(session: Session, key: str) -> bool:
+    """Whether a mail under `key` is queued or was sent, ever: the one answer to "was this
+    acknowledgement, reminder, digest or notice already made?"."""
+    return session.scalar(select(OutboxMail.id).where(OutboxMail.key == key)) is not None
+
+
 @dataclass
 class DrainResult:
     sent: int = 0
