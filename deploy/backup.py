@@ -269,6 +269,7 @@ def main(argv: list[str] | None = None) -> int:
     what.add_argument("--restore", metavar="BACKUP", help="要恢复的备份目录（如 DEST/latest）；请先停止服务")
     p.add_argument("--keep", type=int, default=14, help="保留最近几份备份（默认 14；0 表示全部保留）")
     args = p.parse_args(argv)
+    os.umask(0o027)  # as the services' UMask: backups hold the 0600 config and every mail
     try:
         path = find_config_path(args.config)
         if args.dest:

@@ -10,8 +10,9 @@ cd "$(dirname "$0")/.."
 # headless Chromium with a CJK font renders the digest and acknowledgement HTML; unar extracts
 # compressed and encrypted RAR members for rarfile (Debian's 7zip has no RAR code, bsdtar no passwords);
 # zip -P writes the ZipCrypto archives of the archive tests.
+# systemd: only for systemd-analyze, which checks the unit files in deploy/ (tests/test_deploy_guide.py).
 APT_PACKAGES=(dovecot-imapd postgresql libreoffice-writer-nogui libreoffice-calc-nogui poppler-utils file
-              chromium fonts-wqy-zenhei unar zip)
+              chromium fonts-wqy-zenhei unar zip systemd)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

@@ -692,15 +692,15 @@ def read_xlsx(data: bytes) -> Document:
         isolated = _sandboxed(data, "xlsx", archive.infolist())
         if isolated is not None:
             return isolated
-        # read-only: rows are streamed from the sheet XML as this loop asks for them (the
-        # budget is checked between them), and no cell object is made per coordinate — full
-        # mode makes one for every cell of every merged range (A1:XFD1048576: 17 billion)
+        # read-only: nothing is made per coordinate — full mode makes a cell object for every
+        # cell of every merged range (A1:XFD1048576: 17 billion) — and the rows are parsed
+        # from the sheet XML as this loop asks for them, with the budget checked between them
         workbook = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
         try:
             tables = []
             for sheet in workbook.worksheets:
                 budget.check()
-                grid = _sheet_grid(sheet, archive, budget)
+                grid = _sheet_grid(workbook, sheet, archive, budget)
                 if grid:
                     tables.append(Table(tuple(tuple(row) for row in grid)))
         finally:
@@ -709,23 +709,43 @@ def read_xlsx(data: bytes) -> Document:
     return Document((), tuple(tables), text, "xlsx")
 
 
-def _sheet_grid(sheet, archive: zipfile.ZipFile, budget: Budget) -> list[list[str]]:
-    present: dict[tuple[int, int], str] = {}
-    rows = sheet.iter_rows(min_row=1, max_row=MAX_ROWS, max_col=MAX_COLS, values_only=True)
-    for r, row in enumerate(rows, start=1):
-        chars = 0
-        for c, value in enumerate(row, start=1):
-            if value is None:
-                continue
-            text = cell_text(value)
-            if len(text) > MAX_CELL_CHARS:
-                raise UnreadableFile(REASON_CELL_TOO_LONG)
-            if text:
-                present[r, c] = text
-                chars += len(text)
-        budget.charge(chars)
-    path = getattr(sheet, "_worksheet_path", None)
-    merges = [m for m in (_merged_ranges(archive, path, budget) if path else ()) if (m[0], m[1]) in present]
+def _sheet_grid(workbook, sheet, archive: zipfile.ZipFile, budget: Budget) -> list[list[str]]:
+    from xml.etree.ElementTree import ParseError
+
+    from openpyxl.worksheet._reader import WorkSheetParser
+
+    # openpyxl's own sheet parser (what ReadOnlyWorksheet.iter_rows uses), given the rows
+    # only: what follows <sheetData> (merged ranges, hyperlinks, validations over whole
+    # columns) is read below, merged ranges alone, or not at all
+    try:
+        member = archive.open(sheet._worksheet_path)
+    except KeyError:
+        raise UnreadableFile(REASON_CORRUPT) from None
+    with member:
+        source = _RowsOnly(member)
+        parser = WorkSheetParser(source, sheet._shared_strings, data_only=True, epoch=workbook.epoch,
+                                 date_formats=workbook._date_formats, timedelta_formats=workbook._timedelta_formats)
+        present: dict[tuple[int, int], str] = {}
+        try:
+            for r, cells in parser.parse():
+                if r > MAX_ROWS:
+                    break
+                chars = 0
+                for cell in cells:
+                    value, c = cell["value"], cell["column"]
+                    if value is None or c > MAX_COLS:
+                        continue
+                    text = cell_text(value)
+                    if len(text) > MAX_CELL_CHARS:
+                        raise UnreadableFile(REASON_CELL_TOO_LONG)
+                    if text:
+                        present[r, c] = text
+                        chars += len(text)
+                budget.charge(chars)
+        except ParseError:
+            if not source.cut:  # the XML ends where the rows end: the parser says so
+                raise
+        merges = [m for m in _merged_ranges(source.rest(), budget) if (m[0], m[1]) in present]
     height = min(max([r for r, _ in present] + [m[2] for m in merges], default=0), MAX_ROWS)
     width = min(max([c for _, c in present] + [m[3] for m in merges], default=0), MAX_COLS)
     grid = [[""] * width for _ in range(height)]
@@ -746,39 +766,72 @@ def _sheet_grid(sheet, archive: zipfile.ZipFile, budget: Budget) -> list[list[st
     return [row[:width] + [""] * (width - len(row[:width])) for row in grid]
 
 
+_SHEET_DATA_END_RE = re.compile(rb"</(?:[A-Za-z_][\w.-]*:)?sheetData\s*>|<(?:[A-Za-z_][\w.-]*:)?sheetData\s*/>")
+
+
+class _RowsOnly:
+    """A sheet member as a file that ends right after </sheetData>; `rest()` gives the bytes
+    after that (and any the parser did not take) for the merged ranges."""
+
+    _HOLD = 64  # bytes kept back: an end tag may straddle two chunks
+
+    def __init__(self, member):
+        self.member = member
+        self.pending = b""
+        self.after = b""
+        self.cut = False
+        self.eof = False
+
+    def read(self, size: int = -1) -> bytes:
+        want = (1 << 16) if size is None or size < 0 else size
+        while not self.cut and not self.eof and len(self.pending) < want + self._HOLD:
+            chunk = self.member.read(1 << 16)
+            if not chunk:
+                self.eof = True
+                break
+            self.pending += chunk
+            found = _SHEET_DATA_END_RE.search(self.pending)
+            if found:
+                self.pending, self.after = self.pending[:found.end()], self.pending[found.end():]
+                self.cut = True
+        if self.cut or self.eof:
+            count = want
+        else:
+            count = min(want, len(self.pending) - self._HOLD)
+        out, self.pending = self.pending[:count], self.pending[count:]
+        return out
+
+    def rest(self):
+        yield self.pending + self.after
+        self.pending = self.after = b""
+        while chunk := self.member.read(1 << 20):
+            yield chunk
+
+
 _MERGE_CELLS_RE = re.compile(rb"<(?:([A-Za-z_][\w.-]*):)?mergeCells[\s/>]")
 
 
-def _merged_ranges(archive: zipfile.ZipFile, path: str, budget: Budget) -> list[tuple[int, int, int, int]]:
-    """(min_row, min_col, max_row, max_col) of the sheet's merged ranges, from its <mergeCells>
-    element alone: the sheet is inflated in chunks and searched for it (it follows the rows),
-    and only that element is parsed."""
+def _merged_ranges(chunks, budget: Budget) -> list[tuple[int, int, int, int]]:
+    """(min_row, min_col, max_row, max_col) of a sheet's merged ranges, from its <mergeCells>
+    element alone: the rest of the sheet (`chunks`) is searched for it and only it is parsed."""
     from lxml import etree
     from openpyxl.utils.cell import range_boundaries
 
-    try:
-        member = archive.open(path)
-    except KeyError:
-        return []
     region = None
     prefix = b""
-    with member:
-        tail = b""
-        while True:
-            chunk = member.read(1 << 20)
-            budget.check()
-            if region is None:
-                window = tail + chunk
-                found = _MERGE_CELLS_RE.search(window)
-                if found:
-                    prefix = found.group(1) or b""
-                    region = bytearray(window[found.start():])
-                else:
-                    tail = window[-64:]
+    tail = b""
+    for chunk in chunks:
+        budget.check()
+        if region is None:
+            window = tail + chunk
+            found = _MERGE_CELLS_RE.search(window)
+            if found:
+                prefix = found.group(1) or b""
+                region = bytearray(window[found.start():])
             else:
-                region += chunk
-            if not chunk:
-                break
+                tail = window[-64:]
+        else:
+            region += chunk
     if region is None:
         return []
     close = b"</" + (prefix + b":" if prefix else b"") + b"mergeCells>"
@@ -963,7 +1016,7 @@ _META_CHARSET_RE = re.compile(rb"""<meta[^>]+charset\s*=\s*["']?([A-Za-z0-9_.:-]
 
 def _decode_html(data: bytes) -> str:
     """An HTML page's characters: its BOM, the charset its <meta> declares (Outlook writes
-    one), then UTF-8 / GB18030 as for plain text, else cp1252."""
+    one), then UTF-8, GB18030 as for plain text, else cp1252."""
     import codecs
 
     if data.startswith((b"\xef\xbb\xbf", b"\xff\xfe", b"\xfe\xff")):
@@ -983,4 +1036,8 @@ def _decode_html(data: bytes) -> str:
                 return data.decode(name)
             except (UnicodeDecodeError, LookupError):
                 pass
+    try:
+        return data.decode("utf-8")  # valid UTF-8 is UTF-8, whatever characters it holds
+    except UnicodeDecodeError:
+        pass
     return safety.decode_text(data) or data.decode("cp1252", "replace")

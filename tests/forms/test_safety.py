@@ -5,6 +5,8 @@ import subprocess
 import time
 
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from bot.forms import libreoffice, safety
 from tests.fixtures.office_files import (MAGIC_SAMPLES, bmp_image, cfb_file, encrypted_ooxml, jpeg_header,
@@ -158,3 +160,100 @@ def test_decode_text():
     assert safety.decode_text(b"\x00\x01\x02binary") is None
     cut = "周报周报".encode("utf-8")[:-1]
     assert safety.decode_text(cut, partial=True) is not None
+
+
+# ---------------------------------------------------------------------------- text decoding (issue 17)
+
+# Characters of GB2312 (what Chinese Windows writes), and readable text of any script.
+_GB2312 = st.characters(codec="gb2312", min_codepoint=0x4E00, max_codepoint=0x9FA5)
+_READABLE = st.characters(blacklist_categories=("Cs", "Cc", "Co", "Cn"), blacklist_characters="\ufeff\ufffd")
+_ASCII_TEXT = st.characters(min_codepoint=32, max_codepoint=126)
+
+
+@given(st.binary(max_size=4000), st.booleans())
+@settings(max_examples=300, deadline=None)
+def test_decode_text_never_raises(data, partial):
+    text = safety.decode_text(data, partial=partial)
+    assert text is None or isinstance(text, str)
+    assert isinstance(safety.looks_like_text(data), bool)
+    # what decodes in full is text by the looser test too (UTF-16 and DEL bytes aside)
+    if text is not None and not partial and b"\x00" not in data and b"\x7f" not in data:
+        assert safety.looks_like_text(data)
+
+
+@given(st.text(alphabet=_READABLE, min_size=1, max_size=300).filter(str.strip))
+@settings(max_examples=200, deadline=None)
+def test_utf8_and_utf16_with_bom_round_trip(text):
+    assert safety.decode_text(text.encode("utf-8")) == text
+    assert safety.decode_text(text.encode("utf-16")) == text
+    assert safety.decode_text(b"\xef\xbb\xbf" + text.encode("utf-8")) == text
+
+
+@given(st.text(alphabet=st.one_of(_GB2312, _ASCII_TEXT, st.sampled_from("，。：；\n")), min_size=1, max_size=300)
+       .filter(str.strip))
+@settings(max_examples=200, deadline=None)
+def test_gb18030_round_trips_unless_the_bytes_are_utf8(text):
+    data = text.encode("gb18030")
+    try:
+        as_utf8 = data.decode("utf-8")
+    except UnicodeDecodeError:
+        as_utf8 = None
+    # the first of UTF-8 and GB18030 that takes the bytes: Chinese text of some length is
+    # hardly ever valid UTF-8, ASCII is both
+    assert safety.decode_text(data) == (as_utf8 if as_utf8 is not None else text)
+
+
+@given(st.text(alphabet=st.one_of(_GB2312, _ASCII_TEXT), min_size=1, max_size=200).filter(str.strip))
+@settings(max_examples=100, deadline=None)
+def test_utf16le_without_bom_when_ascii_leaves_zeros(text):
+    data = text.encode("utf-16-le")
+    zeros_odd = data[1::2].count(0)
+    decoded = safety.decode_text(data)
+    if zeros_odd * 10 >= len(data) // 2 and data[0::2].count(0) * 4 < zeros_odd:
+        assert decoded == text
+
+
+# Latin-1 words (French, German): every accented letter followed by a plain one or the end.
+_ACCENTED = "àâçéèêëîïôûùüÿäöß"
+_WORD = st.builds(lambda a, b, c: a + b + c, st.text(alphabet="abcdefghijklmnopqrstuvwxyz", min_size=1, max_size=6),
+                  st.sampled_from(_ACCENTED), st.text(alphabet="abcdefghijklmnopqrstuvwxyz", max_size=6))
+
+
+@given(st.lists(_WORD, min_size=1, max_size=40), st.sampled_from([" ", "\n", ", "]))
+@settings(max_examples=200, deadline=None)
+def test_latin1_text_is_an_unknown_charset_never_gb18030_mojibake(words, sep):
+    data = sep.join(words).encode("latin-1")
+    assert safety.decode_text(data) is None
+    assert safety.looks_like_text(data)
+    assert safety.sniff(data, "notes.txt") == "txt"
+
+
+@given(st.text(alphabet=st.characters(codec="shift_jis", min_codepoint=0x3041, max_codepoint=0x30FF), min_size=4,
+               max_size=100))
+@settings(max_examples=100, deadline=None)
+def test_shift_jis_kana_is_an_unknown_charset(text):
+    assert safety.decode_text(text.encode("shift_jis")) is None
+
+
+@given(st.text(alphabet=_READABLE, min_size=2, max_size=200).filter(str.strip), st.data())
+@settings(max_examples=150, deadline=None)
+def test_a_prefix_decodes_to_a_prefix(text, data):
+    encoded = text.encode("utf-8")
+    cut = data.draw(st.integers(min_value=1, max_value=len(encoded)))
+    decoded = safety.decode_text(encoded[:cut], partial=True)
+    if decoded is not None:
+        assert text.startswith(decoded)
+
+
+def test_unknown_charsets_are_text_binary_is_not():
+    assert safety.sniff("Réunion à Genève\n".encode("latin-1"), "a.txt") == "txt"
+    assert safety.sniff("<html><body>Zoë</body></html>".encode("cp1252"), "ATT00001.htm") == "html"
+    assert safety.sniff(bytes(range(256)) * 4, "a.txt") == "unknown"
+    assert not safety.looks_like_text(b"\x00\x01\x02binary")
+    assert not safety.looks_like_text(b"   \n")
+    assert safety.decode_text("本周工作".encode("utf-32")) == "本周工作"
+    weekly = "第二周周报\n本周开展隐患排查3次，参加职工120人。\n"
+    assert safety.decode_text(weekly.encode("utf-16-be")) == weekly
+    assert safety.decode_text(weekly.encode("utf-16-le")) == weekly
+    # a rare name character in GBK text does not make it foreign
+    assert safety.decode_text("联系人：王喆，电话13342782718".encode("gb18030")) == "联系人：王喆，电话13342782718"
