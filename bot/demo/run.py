@@ -145,7 +145,7 @@ class _Run:
 
     def start(self):
         from ..config import load_config
-        from ..pipeline import Intake
+        from ..intake import Intake
 
         self.smtp.start()
         self.imap.start()
