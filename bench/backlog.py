@@ -206,7 +206,7 @@ E2E_STEPS = (
     ("pipeline.finish (record the outcome, one transaction)", "bot/pipeline/walk.py", "finish"),
     ("&nbsp;&nbsp;↳ submissions.record / forget_message", "bot/store/submissions.py", "record"),
     ("&nbsp;&nbsp;↳ answer.queue_ack (build, compose, queue the answer)", "bot/pipeline/answer.py", "queue_ack"),
-    ("&nbsp;&nbsp;&nbsp;&nbsp;↳ replies.compose_acknowledgement (templates, MIME)", "bot/out/replies.py",
+    ("&nbsp;&nbsp;&nbsp;&nbsp;↳ replies.compose_acknowledgement (templates, MIME)", "bot/present/replies.py",
      "compose_acknowledgement"),
     ("&nbsp;&nbsp;&nbsp;&nbsp;↳ outbox.enqueue (serialise, INSERT)", "bot/mail/outbox.py", "enqueue"),
     ("&nbsp;&nbsp;↳ Session.commit", "sqlalchemy/orm/session.py", "commit"),

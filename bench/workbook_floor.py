@@ -24,7 +24,7 @@ from bot.campaign.roster import Roster, Unit
 from bot.campaign.standing import Delivery, consolidate, stand
 from bot.config import load_config
 from bot.forms import progress_template as tpl
-from bot.out.workbook import OUTCOME_TEXT, WorkbookData, build_workbook
+from bot.present.workbook import OUTCOME_TEXT, WorkbookData, build_workbook
 
 ROOT = Path(__file__).resolve().parents[1]
 CONFIG = ROOT / "config.example.toml"

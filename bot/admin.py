@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from . import pipeline
 from .intake import Intake
-from .progress import NoProgress, Progress
+from .progress_bars import NoProgress, Progress
 from .reading_pool import process_all
 from .campaign.roster import Roster, RosterError
 from .config import Config, ConfigError

@@ -157,7 +157,7 @@ def main(ctx: click.Context, config: str | None) -> None:
 @command(verbose=True)
 def poll(config: Config) -> None:
     from .daemon import poll_once
-    from .progress import for_terminal
+    from .progress_bars import for_terminal
 
     progress = for_terminal()
     try:
@@ -196,7 +196,7 @@ def run(config: Config) -> None:
 @command(verbose=True)
 def mark_handled(config: Config) -> None:
     from .daemon import mark_handled as mark
-    from .progress import for_terminal
+    from .progress_bars import for_terminal
 
     progress = for_terminal()
     try:
@@ -220,7 +220,7 @@ def messages(config: Config, as_json: bool, state: str | None) -> None:
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
         return
-    from .out.tables import messages_table
+    from .present.tables import messages_table
 
     messages_table(rows)
 
@@ -244,7 +244,7 @@ def reprocess(config: Config, message_id: str | None, all_: bool) -> None:
 
     if bool(message_id) == all_:
         raise click.UsageError("请给出一个邮件编号，或使用 --all")
-    from .progress import for_terminal
+    from .progress_bars import for_terminal
 
     progress = for_terminal()
     try:
@@ -287,7 +287,7 @@ def status(config: Config, as_json: bool, now_text: str | None) -> None:
     if as_json:
         click.echo(json.dumps(doc, ensure_ascii=False, indent=1))
         return
-    from .out.tables import status_table
+    from .present.tables import status_table
 
     status_table(doc)
 
@@ -305,7 +305,7 @@ def report(config: Config, as_json: bool, now_text: str | None) -> None:
     if as_json:
         click.echo(json.dumps(doc, ensure_ascii=False, indent=1))
         return
-    from .out.tables import report_table
+    from .present.tables import report_table
 
     report_table(doc, {b.key: numbered_label(b) for b in BLANKS})
 
@@ -364,7 +364,7 @@ def digest(config: Config, send: bool, out_path: str | None, now_text: str | Non
 @now_option
 @command()
 def export(config: Config, path: str, now_text: str | None) -> None:
-    from .out.workbook import build_workbook
+    from .present.workbook import build_workbook
     from .reporting import workbook_data
 
     target = output_file(path, ".xlsx")  # refused before any work

@@ -23,7 +23,7 @@ from .mail.archive import StorageError
 from .mail.imap import Mailbox, MailboxError
 from .mail.outbox import DrainResult, Outbox
 from .mail.prefetch import read_ahead
-from .progress import NoProgress, Progress
+from .progress_bars import NoProgress, Progress
 from .reading_pool import process_all
 from .store.models import PENDING, TAKEN, MailboxState, MailLocation, Message
 

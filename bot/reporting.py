@@ -9,9 +9,9 @@ from datetime import datetime, timezone
 from sqlalchemy import select
 
 from .campaign.reminders import Reminder, due_reminders
-from .campaign.standing import Report, UnitStanding, consolidate, stand
+from .campaign.standing import Consolidated, UnitStanding, consolidate, stand
 from .mail.outbox import Outbox, enqueue
-from .out import replies
+from .present import replies
 from .intake import Intake
 from .store.models import OutboxMail
 from .store.queries import deliveries
@@ -23,7 +23,7 @@ def standings(intake: Intake, now: datetime) -> list[UnitStanding]:
     return stand(intake.calendar, intake.roster, rows, now)
 
 
-def report(intake: Intake, now: datetime) -> Report:
+def report(intake: Intake, now: datetime) -> Consolidated:
     from .forms.progress_template import BLANKS
 
     return consolidate(standings(intake, now), [b.key for b in BLANKS if b.type == "int"])
@@ -64,7 +64,7 @@ def reminder_json(intake: Intake, r: Reminder) -> dict:
 
 
 def workbook_data(intake: Intake, now: datetime):
-    from .out.workbook import WorkbookData
+    from .present.workbook import WorkbookData
     from .store.queries import messages_json
 
     stands = standings(intake, now)
@@ -80,8 +80,8 @@ def workbook_data(intake: Intake, now: datetime):
 
 def build_digest(intake: Intake, now: datetime):
     """(EmailMessage, workbook bytes) for the organizers, as of `now`."""
-    from .out.digest import compose_digest
-    from .out.workbook import build_workbook
+    from .present.digest import compose_digest
+    from .present.workbook import build_workbook
 
     data = workbook_data(intake, now)
     book = build_workbook(data)

@@ -130,13 +130,13 @@ def ranked(standings: list[UnitStanding]) -> list[tuple[int, UnitStanding]]:
 
 
 @dataclass
-class Report:
+class Consolidated:
     totals: dict[str, int]
     units: dict[str, dict[str, Any]]
     missing_units: list[str]
 
 
-def consolidate(standings: list[UnitStanding], int_keys: list[str]) -> Report:
+def consolidate(standings: list[UnitStanding], int_keys: list[str]) -> Consolidated:
     """The 附件2 figures: ints summed over each unit's latest table; a blank left empty or in
     error is null and adds nothing; text values stay per unit."""
     totals = {k: 0 for k in int_keys}
@@ -150,4 +150,4 @@ def consolidate(standings: list[UnitStanding], int_keys: list[str]) -> Report:
             v = s.progress.get(k)
             if isinstance(v, int) and not isinstance(v, bool):
                 totals[k] += v
-    return Report(totals, units, missing)
+    return Consolidated(totals, units, missing)

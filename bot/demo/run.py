@@ -222,7 +222,7 @@ class _Run:
 def run_demo(directory: Path | None, speed: float, echo: Callable[[str], None]) -> DemoPaths:
     """Play June against the real bot; return where everything was written. Raises DemoError
     (cannot start) and KeyboardInterrupt (Ctrl-C, after the servers are stopped)."""
-    from ..out.tables import messages_table, status_table
+    from ..present.tables import messages_table, status_table
     from ..reporting import build_digest, standings
     from ..store.queries import messages_json, status_json
 

@@ -20,7 +20,7 @@ from bot.forms.liaison import looks_like_liaison, parse_liaison
 from bot.forms.progress import DocumentText, fold_document, looks_like_progress, parse_progress
 from bot.forms.readers import (REASON_CORRUPT, Budget, ScanOnly, UnknownCharset, UnreadableFile, read_document,
                                read_html_text)
-from bot.forms.reports import head_lines, kind_named_in, parse_report, report_kind
+from bot.forms.narrative import head_lines, kind_named_in, parse_report, report_kind
 from bot.forms.result import (ERROR, EVIDENCE, LIAISON_FORM, PROGRESS_TABLE, REASON_HTML_FRAGMENT, REASON_HTML_NOT_FORM,
                               REASON_UNKNOWN_CHARSET_NAMED, SKIPPED, WEEKLY_REPORT, FormResult)
 

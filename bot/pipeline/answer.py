@@ -13,8 +13,8 @@ from ..mail import cloud_links
 from ..mail.archive import sha256
 from ..mail.message import ParsedMail
 from ..mail.outbox import enqueue, is_queued, recent_count
-from ..out import replies
-from ..out.organizer_notes import compose_identity_note
+from ..present import replies
+from ..present.organizer_notes import compose_identity_note
 from ..store import submissions
 from ..store.models import ACCEPTED, Message
 from .decide import Decided, item_for

@@ -13,8 +13,8 @@ from bot.campaign.roster import Roster
 from bot.campaign.standing import Delivery, consolidate, stand
 from bot.config import load_config
 from bot.forms.progress_template import BLANKS
-from bot.out.digest import compose_digest
-from bot.out.workbook import WorkbookData, build_workbook
+from bot.present.digest import compose_digest
+from bot.present.workbook import WorkbookData, build_workbook
 
 ROOT = Path(__file__).resolve().parents[2]
 SAMPLES = ROOT.parent / "shared" / "samples"

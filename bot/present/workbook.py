@@ -27,7 +27,7 @@ from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 from openpyxl.utils import get_column_letter
 
 from ..campaign.calendar import Calendar
-from ..campaign.standing import Report, UnitStanding, form_email, ranked
+from ..campaign.standing import Consolidated, UnitStanding, form_email, ranked
 from ..forms import progress_template as tpl
 from ..store.models import OUTCOME_LABELS
 
@@ -53,7 +53,7 @@ class WorkbookData:
     now: datetime
     calendar: Calendar
     standings: list[UnitStanding]
-    report: Report
+    report: Consolidated
     messages: list[dict]
 
 
@@ -123,7 +123,7 @@ def _summary_sheet(ws, data: WorkbookData) -> None:
     _widths(ws, [22, 48, 70])
 
 
-def _total_text(blank, report: Report) -> str:
+def _total_text(blank, report: Consolidated) -> str:
     if blank.type == "int":
         return str(report.totals.get(blank.key, 0))
     filled = sum(1 for values in report.units.values() if values.get(blank.key))

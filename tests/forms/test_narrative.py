@@ -4,7 +4,7 @@ from __future__ import annotations
 import pytest
 
 from bot.forms.readers import read_document
-from bot.forms.reports import MAX_TEXT, named_week, parse_report, report_kind
+from bot.forms.narrative import MAX_TEXT, named_week, parse_report, report_kind
 from bot.forms.result import PARSED, SUMMARY, WEEKLY_REPORT
 from tests.fixtures.office_files import sample_attachments, sample_body
 

@@ -15,7 +15,7 @@ from email.message import EmailMessage
 import pytest
 from rich.cells import cell_len
 
-from bot.out.tables import clip, wrap
+from bot.present.tables import clip, wrap
 from tests.conftest import ROOT, SAMPLES, new_setup
 from tests.test_samples import append_samples
 
