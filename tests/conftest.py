@@ -186,3 +186,37 @@ def make_setup(tmp_path, dovecot, smtp_sink, monkeypatch):
 @pytest.fixture
 def setup(make_setup) -> Setup:
     return make_setup()
+
+
+# The PostgreSQL pass (INTAKE_TEST_DB=postgresql, the second run of scripts/test.sh) runs only
+# the tests that can reach a database of INTAKE_TEST_DB: those whose fixtures give them one
+# (directly, or through a setup of real servers and a config). The rest — parsers, MIME, the
+# calendar, terminal output, SQLite-only store tests — ran in the SQLite pass already and would
+# only run again unchanged. `pytest.mark.database` opts a test in that reaches one otherwise.
+DATABASE_FIXTURES = frozenset({"db_url", "setup", "make_setup", "dovecot", "smtp_sink"})
+
+
+def needs_database(item) -> bool:
+    return bool(DATABASE_FIXTURES & set(getattr(item, "fixturenames", ()))) or \
+        item.get_closest_marker("database") is not None
+
+
+def pytest_configure(config):
+    config.addinivalue_line("markers", "database: the test reaches the INTAKE_TEST_DB database without "
+                                       "a database fixture (kept in the PostgreSQL pass)")
+
+
+def pytest_collection_modifyitems(config, items):
+    if BACKEND != "postgresql":
+        return
+    skipped = [item for item in items if not needs_database(item)]
+    if not skipped:
+        return
+    kept = [item for item in items if needs_database(item)]
+    items[:] = kept
+    config.hook.pytest_deselected(items=skipped)
+    modules = sorted({item.nodeid.split("::")[0] for item in skipped})
+    reporter = config.pluginmanager.get_plugin("terminalreporter")
+    if reporter is not None:
+        reporter.write_line(f"PostgreSQL pass: {len(skipped)} tests that touch no database deselected "
+                            f"(they ran in the SQLite pass), from {len(modules)} modules: {', '.join(modules)}")
