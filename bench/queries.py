@@ -3,7 +3,7 @@
 The database: a generated roster of N units, each with ~10 submissions (liaison form, 附件2
 with all 51 values, summary, the four weekly reports, and older versions kept as history),
 inserted through the models. Project: what the CLI commands call, in process, printing aside —
-`Intake.from_config`, then `reporting.standings` + `store.queries.status_json` (status) and
+`Intake.from_config`, then `reporting.standings` + `present.as_json.status_json` (status) and
 `reporting.report` (report) — timed with time.process_time, median of the repetitions.
 SQL statements are counted with SQLAlchemy's `before_cursor_execute` for N = 50 and N = 500:
 the count must not grow with the units.
@@ -80,7 +80,7 @@ def _status(config_path: Path) -> int:
     from bot.config import load_config
     from bot.intake import Intake
     from bot.reporting import standings
-    from bot.store.queries import status_json
+    from bot.present.as_json import status_json
 
     intake = Intake.from_config(load_config(config_path))
     doc = status_json(standings(intake, NOW), intake.calendar, NOW)

@@ -2,7 +2,7 @@
 
 Project path: `build_workbook(WorkbookData(...))` for a generated roster of units, each with a
 liaison form, a full 附件2 (all 51 values), a summary and the weekly reports (some late, some
-missing), plus message rows shaped like `store.queries.messages_json`.
+missing), plus message rows shaped like `present.as_json.messages_json`.
 
 Floor: the same values at the same coordinates of the same sheets, written by openpyxl in
 write-only mode, with no styles, merges, widths or chart. The values are read back from one

@@ -17,7 +17,8 @@ from .mail.imap import Mailbox, MailboxError
 from .mail.outbox import Outbox, SmtpError, check_smtp
 from .outfiles import folder_problem
 from .store.db import Database, DatabaseError
-from .store.models import OUTCOME_LABELS, Message
+from .present.labels import OUTCOME_LABELS
+from .store.models import Message
 
 
 class AdminError(ConfigError):

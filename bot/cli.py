@@ -21,9 +21,10 @@ from .mail.outbox import SmtpError
 from sqlalchemy.exc import DBAPIError
 
 from .mail.archive import StorageError
-from .outfiles import OS_REASONS, OutputError, describe, os_reason, output_file, output_folder, write_file
+from .os_errors import OS_REASONS, describe, os_reason
+from .outfiles import OutputError, output_file, output_folder, write_file
 from .store.db import DatabaseError, database_reason
-from .store.models import OUTCOME_LABELS
+from .present.labels import OUTCOME_LABELS
 
 EXPECTED = (ConfigError, RosterError, MailboxError, SmtpError, DatabaseError, StorageError, OutputError)
 cli_zh.install()  # --help, usage errors: click's own words in Chinese
@@ -212,11 +213,12 @@ def mark_handled(config: Config) -> None:
               help="只列出该结果的邮件")
 @command()
 def messages(config: Config, as_json: bool, state: str | None) -> None:
-    from .store.queries import messages_json
+    from .present.as_json import messages_json
+    from .store.queries import messages as stored_messages
 
     intake = _intake(config)
     with intake.db.session() as s:
-        rows = messages_json(s, intake.calendar, state)
+        rows = messages_json(stored_messages(s, state), intake.calendar)
     if as_json:
         click.echo(json.dumps(rows, ensure_ascii=False, indent=1))
         return
@@ -277,7 +279,8 @@ json_option = click.option("--json", "as_json", is_flag=True, help="输出 JSON"
 @command()
 def status(config: Config, as_json: bool, now_text: str | None) -> None:
     from .reporting import standings
-    from .store.queries import status_json, unit_flags
+    from .present.as_json import status_json
+    from .store.queries import unit_flags
 
     intake = _intake(config)
     now = _now(config, now_text)

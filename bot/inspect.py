@@ -6,7 +6,7 @@ the readers, limits and classification of the configured campaign) with a reader
 archive only hashes: `keep_file` computes the sha256 a poll would store the file under and
 writes nothing. A bare attachment file goes through `classify.read_attachment` with the
 config's limits, as `pipeline.read_message` calls it. The JSON attachment shape is the one
-`intake messages --json` uses (`store.queries.attachment_json`).
+`intake messages --json` uses (`present.as_json.attachment_json`).
 
 Library use (scripts/sweep.py): `inspect_path(config, path) -> dict` for one file's JSON
 object, `inspect_file(config, path) -> Inspection` for the reading itself.
@@ -25,10 +25,10 @@ from .config import Config
 from .forms import classify
 from .forms.liaison import LABELS as LIAISON_LABELS
 from .forms.progress_template import BLANKS_BY_KEY, HEADER_FIELDS
-from .forms.result import KIND_LABELS, FormResult
+from .forms.result import ERROR, EVIDENCE, KIND_LABELS, PARSED, SKIPPED, FormResult
 from .mail.archive import sha256
 from .mail.message import ParsedMail
-from .store.queries import attachment_json
+from .present.as_json import attachment_json
 
 MAIL = "mail"
 ATTACHMENT = "attachment"
@@ -234,8 +234,8 @@ def inspect_paths(config: Config, paths) -> list[tuple[Inspection | None, dict, 
 
 # -- text for the admin ---------------------------------------------------------------------
 
-STATUS_LABELS = {"parsed": "已读取", "error": "无法读取", "evidence": "扫描件/照片，作为佐证材料留存",
-                 "skipped": "略过（不是表格）"}
+STATUS_LABELS = {PARSED: "已读取", ERROR: "无法读取", EVIDENCE: "扫描件/照片，作为佐证材料留存",
+                 SKIPPED: "略过（不是表格）"}
 
 
 def _value_label(key: str) -> str:

@@ -143,7 +143,7 @@ def add_file_log(directory: Path, *, secrets: Iterable[str] = (), logger: loggin
         handler = logging.handlers.RotatingFileHandler(path, maxBytes=MAX_BYTES, backupCount=BACKUPS,
                                                        encoding="utf-8")
     except OSError as exc:
-        from .outfiles import os_reason
+        from .os_errors import os_reason
 
         print(f"警告：无法写入日志文件 {path}：{os_reason(exc)}；日志只输出到屏幕", file=sys.stderr)
         return None

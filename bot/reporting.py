@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 from sqlalchemy import select
 
 from .campaign.reminders import Reminder, due_reminders
-from .campaign.standing import Consolidated, UnitStanding, consolidate, stand
+from .campaign.standing import Consolidated, Delivery, UnitStanding, consolidate, stand
 from .mail.outbox import Outbox, enqueue
 from .present import replies
 from .intake import Intake
@@ -19,14 +19,19 @@ from .store.queries import deliveries
 
 def standings(intake: Intake, now: datetime) -> list[UnitStanding]:
     with intake.db.session() as s:
-        rows = deliveries(s, now)
+        rows = [Delivery(*row) for row in deliveries(s, now)]
     return stand(intake.calendar, intake.roster, rows, now)
 
 
 def report(intake: Intake, now: datetime) -> Consolidated:
-    from .forms.progress_template import BLANKS
+    return _consolidated(standings(intake, now))
 
-    return consolidate(standings(intake, now), [b.key for b in BLANKS if b.type == "int"])
+
+def _consolidated(stands: list[UnitStanding]) -> Consolidated:
+    """The 附件2 figures over `stands`: the integer blanks summed."""
+    from .forms.progress_template import BLANKS, INT
+
+    return consolidate(stands, [b.key for b in BLANKS if b.type == INT])
 
 
 def pending_reminders(intake: Intake, now: datetime) -> list[Reminder]:
@@ -65,15 +70,13 @@ def reminder_json(intake: Intake, r: Reminder) -> dict:
 
 def workbook_data(intake: Intake, now: datetime):
     from .present.workbook import WorkbookData
-    from .store.queries import messages_json
+    from .present.as_json import messages_json
+    from .store.queries import messages
 
     stands = standings(intake, now)
-    from .forms.progress_template import BLANKS
-    from .campaign.standing import consolidate
-
-    rep = consolidate(stands, [b.key for b in BLANKS if b.type == "int"])
+    rep = _consolidated(stands)
     with intake.db.session() as s:
-        msgs = [m for m in messages_json(s, intake.calendar) if m["received_at"] is None
+        msgs = [m for m in messages_json(messages(s), intake.calendar) if m["received_at"] is None
                 or datetime.fromisoformat(m["received_at"]) <= now]
     return WorkbookData(intake.config.campaign.name, now, intake.calendar, stands, rep, msgs)
 

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from .resources import project_file
-from .outfiles import os_reason
+from .os_errors import os_reason
 
 EXAMPLE_CONFIG = project_file("config.example.toml")
 EXAMPLE_ROSTER = project_file("data", "units.example.csv")

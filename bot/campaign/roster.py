@@ -15,7 +15,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
-from ..outfiles import os_reason
+from ..os_errors import os_reason
 
 
 class RosterError(Exception):

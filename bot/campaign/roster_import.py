@@ -22,7 +22,7 @@ from datetime import datetime
 from pathlib import Path
 
 from .roster import Roster, RosterError
-from ..outfiles import os_reason
+from ..os_errors import os_reason
 
 # Header text (folded: NFKC, no spaces, lower case, no trailing number) -> roster column.
 HEADERS = {

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Any
+from typing import Any, Iterable
 
 from .calendar import LATE, MISSING, ON_TIME, OPEN, Calendar
 from .roster import Roster
@@ -34,6 +34,18 @@ def liaison_address(values: dict | None, sender: str | None) -> str | None:
     """Where a unit's liaison is written to (reminders, notices, recognising the unit's mail):
     the liaison form's 电子邮箱, else the address the form itself came from."""
     return form_email(values) or (sender.strip().lower() if sender and "@" in sender else None)
+
+
+def liaison_addresses(forms: Iterable[tuple[str, dict | None, str | None]]) -> dict[str, str]:
+    """Address -> unit, from (unit, values, sender) of every current liaison form
+    (store.submissions.liaison_forms): its 电子邮箱, else the From address of the mail it came
+    in, as reminders use it."""
+    out: dict[str, str] = {}
+    for unit, values, sender in forms:
+        address = liaison_address(values, sender)
+        if address:
+            out[address] = unit
+    return out
 
 
 @dataclass

@@ -29,7 +29,7 @@ from ..starter import (EXAMPLE_CONFIG, EXAMPLE_ROSTER, ROSTER_RELATIVE, config_w
                        program_name)
 from .mailbag import INTAKE, DemoMail, june
 from .servers import HOST, EmbeddedImap, SmtpSink
-from ..outfiles import os_reason
+from ..os_errors import os_reason
 
 MARKER = ".intake-demo"  # a folder holding it was made by the demo and may be cleared by it
 PASSWORD_ENV = "INTAKE_DEMO_IMAP_PASSWORD"
@@ -224,7 +224,8 @@ def run_demo(directory: Path | None, speed: float, echo: Callable[[str], None]) 
     (cannot start) and KeyboardInterrupt (Ctrl-C, after the servers are stopped)."""
     from ..present.tables import messages_table, status_table
     from ..reporting import build_digest, standings
-    from ..store.queries import messages_json, status_json
+    from ..present.as_json import messages_json, status_json
+    from ..store.queries import messages as stored_messages
 
     paths = DemoPaths.under(prepare_dir(directory))
     _log_to_file(paths)
@@ -249,7 +250,7 @@ def run_demo(directory: Path | None, speed: float, echo: Callable[[str], None]) 
         doc = status_json(standings(intake, final), intake.calendar, final)
         status_table(doc)
         with intake.db.session() as s:
-            messages_table(messages_json(s, intake.calendar))
+            messages_table(messages_json(stored_messages(s), intake.calendar))
         _, book = build_digest(intake, final)
         paths.workbook.write_bytes(book)
     finally:

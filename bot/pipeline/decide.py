@@ -12,6 +12,7 @@ from typing import Callable
 
 from .. import conversation
 from ..campaign.calendar import Calendar
+from ..campaign.standing import liaison_addresses
 from ..forms import classify
 from ..forms.result import (ERROR, EVIDENCE, FORM_KINDS, LIAISON_FORM, PARSED, PROGRESS_TABLE, WEEKLY_REPORT,
                             FormResult)
@@ -306,7 +307,7 @@ def decide(intake: Intake, s, msg: Message, reading: Reading, assigned: str | No
         machine_mail(msg, reading)
         return None
     records = record_attachments(s, msg, reading)
-    liaison_addrs = submissions.liaison_addresses(s)
+    liaison_addrs = liaison_addresses(submissions.liaison_forms(s))
     who = identify(intake, s, reading, liaison_addrs, assigned, msg.id, received_at)
     msg.unit, msg.unit_source = who.unit, who.source
 

@@ -13,7 +13,8 @@ from datetime import datetime
 from typing import Callable, Iterable, Iterator, Protocol
 
 from ..intake import Intake
-from ..store.models import NEEDS_REVIEW, OUTCOME_LABELS, TAKEN
+from ..present.labels import OUTCOME_LABELS
+from ..store.models import NEEDS_REVIEW, TAKEN
 from . import answer, decide
 from .claim import ClaimLost, Job, Pending, begin, claimed
 from .read import ReadFailure, Reading, read_job

@@ -29,7 +29,7 @@ from openpyxl.utils import get_column_letter
 from ..campaign.calendar import Calendar
 from ..campaign.standing import Consolidated, UnitStanding, form_email, ranked
 from ..forms import progress_template as tpl
-from ..store.models import OUTCOME_LABELS
+from .labels import OUTCOME_LABELS
 
 STATE_TEXT = {"on_time": "按时", "late": "逾期", "missing": "缺报", "open": "未到期"}
 STATE_FILL = {"on_time": "C6EFCE", "late": "FFEB9C", "missing": "FFC7CE", "open": "EDEDED"}
@@ -124,7 +124,7 @@ def _summary_sheet(ws, data: WorkbookData) -> None:
 
 
 def _total_text(blank, report: Consolidated) -> str:
-    if blank.type == "int":
+    if blank.type == tpl.INT:
         return str(report.totals.get(blank.key, 0))
     filled = sum(1 for values in report.units.values() if values.get(blank.key))
     return f"{filled}个单位填写" if filled else ""
@@ -146,7 +146,7 @@ def _detail_sheet(ws, data: WorkbookData) -> None:
         row += 1
     _text(ws, row, 1, "合计", font=BOLD)
     for col, b in enumerate(tpl.BLANKS, start=6):
-        if b.type == "int":
+        if b.type == tpl.INT:
             _text(ws, row, col, data.report.totals.get(b.key, 0), font=BOLD)
     ws.freeze_panes = "B2"
     _widths(ws, [24, 20, 10, 14, 14] + [12] * len(keys))

@@ -20,7 +20,7 @@ from sqlalchemy.engine import Connection, Engine
 from sqlalchemy.exc import ArgumentError, DBAPIError, NoSuchModuleError
 from sqlalchemy.orm import Session, sessionmaker
 
-from ..outfiles import os_reason
+from ..os_errors import os_reason
 
 MIGRATIONS = Path(__file__).resolve().with_name("migrations")
 # The newest revision in migrations/versions (tests/store/test_migrations.py checks it): a

@@ -64,11 +64,6 @@ OUTCOMES = (ACCEPTED, NEEDS_REVIEW, DUPLICATE, AUTO_REPLY, IGNORED)
 # TAKEN is no stored outcome: pipeline.process's answer when another process holds the message
 # or has processed it since it was listed as pending.
 TAKEN = "taken"
-OUTCOME_LABELS = {"accepted": "已登记", "needs_review": "待人工处理", "duplicate": "重复",
-                  "auto_reply": "自动回复（不答复）", "ignored": "已忽略", "pending": "待处理",
-                  "taken": "由另一进程处理",
-                  # return values only, never stored: stored as "ignored" with the reason
-                  "set_aside": "启用前或活动开始前的旧邮件（仅存档）"}
 
 
 class Message(Base):

@@ -13,7 +13,6 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from ..campaign.standing import liaison_address
 from .models import Message, Submission
 
 NEW, DUPLICATE = "new", "duplicate"
@@ -52,19 +51,14 @@ def record(session: Session, *, unit: str, item: str, kind: str, message_pk: int
     return NEW
 
 
-def liaison_addresses(session: Session) -> dict[str, str]:
-    """Address -> unit, from every current accepted liaison form: its 电子邮箱, else the From
-    address of the mail it came in (standing.liaison_address, as reminders use it)."""
-    out: dict[str, str] = {}
-    for unit, values, sender in session.execute(
-            select(Submission.unit, Submission.values, Message.from_addr)
-            .join(Message, Message.id == Submission.message_pk)
-            .where(Submission.kind == "liaison_form", Submission.current.is_(True),
-                   Submission.evidence_only.is_(False))):
-        address = liaison_address(values, sender)
-        if address:
-            out[address] = unit
-    return out
+def liaison_forms(session: Session) -> list[tuple[str, dict, str]]:
+    """(unit, values, From address of the mail it came in) of every current accepted liaison
+    form: what standing.liaison_addresses turns into the addresses units write from."""
+    return [tuple(row) for row in session.execute(
+        select(Submission.unit, Submission.values, Message.from_addr)
+        .join(Message, Message.id == Submission.message_pk)
+        .where(Submission.kind == "liaison_form", Submission.current.is_(True),
+               Submission.evidence_only.is_(False)))]
 
 
 def liaisons(session: Session) -> dict[str, dict]:
