@@ -121,7 +121,7 @@ def _end_to_end(setup, base: Path, expected: int, drain: bool = False,
     (CPU seconds of this process, CPU seconds of the reading pool's workers))."""
     from bot.daemon import fetch_and_process
     from bot.mail.imap import Mailbox
-    from bot.mail.outbox import Outbox
+    from bot.outbox import Outbox
 
     d, intake = _fresh_intake(setup, base)
     try:
@@ -139,7 +139,7 @@ def _end_to_end(setup, base: Path, expected: int, drain: bool = False,
         drained = None
         if drain:
             start = time.perf_counter()
-            sent = Outbox(intake.db, intake.config.smtp).drain()
+            sent = Outbox.of(intake).drain()
             drained = time.perf_counter() - start
             if sent.sent != expected:
                 raise RuntimeError(f"drain sent {sent.sent}, expected {expected}")
@@ -208,7 +208,7 @@ E2E_STEPS = (
     ("&nbsp;&nbsp;↳ answer.queue_ack (build, compose, queue the answer)", "bot/pipeline/answer.py", "queue_ack"),
     ("&nbsp;&nbsp;&nbsp;&nbsp;↳ replies.compose_acknowledgement (templates, MIME)", "bot/present/replies.py",
      "compose_acknowledgement"),
-    ("&nbsp;&nbsp;&nbsp;&nbsp;↳ outbox.enqueue (serialise, INSERT)", "bot/mail/outbox.py", "enqueue"),
+    ("&nbsp;&nbsp;&nbsp;&nbsp;↳ outbox.enqueue (serialise, INSERT)", "bot/outbox.py", "enqueue"),
     ("&nbsp;&nbsp;↳ Session.commit", "sqlalchemy/orm/session.py", "commit"),
 )
 

@@ -55,7 +55,7 @@ def child(config_path: str, trace: bool) -> None:
     from bot import pipeline
     from bot.daemon import CycleResult, keep_new, poll_once
     from bot.mail.imap import Mailbox
-    from bot.mail.outbox import Outbox
+    from bot.outbox import Outbox
     from bot.intake import Intake
 
     intake = Intake.from_config(load_config(Path(config_path)))
@@ -84,7 +84,7 @@ def child(config_path: str, trace: bool) -> None:
             outcome = pipeline.process_pending(intake, pk)
             outcomes[outcome] = outcomes.get(outcome, 0) + 1
         phase("process (unpack, read, record, queue)")
-    sent = Outbox(intake.db, intake.config.smtp).drain()
+    sent = Outbox.of(intake).drain()
     phase("drain (SMTP)")
     traced = tracemalloc.get_traced_memory()[1] if trace else None
     print(json.dumps({"peak": max(phases.values()), "phases": phases,

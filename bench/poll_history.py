@@ -81,7 +81,7 @@ def _history(dovecot, sink, base, roster, count: int):
 def measure(settings: Settings) -> Outcome:
     from bot.daemon import fetch_and_process, poll_once
     from bot.mail.imap import Mailbox
-    from bot.mail.outbox import Outbox
+    from bot.outbox import Outbox
 
     big, small = (2000 if settings.quick else 10_000), 100
     reps = settings.reps(21, 7)
@@ -108,7 +108,7 @@ def measure(settings: Settings) -> Outcome:
         cycle = {}
         for name, intake in (("large", large_intake), ("small", small_intake)):
             with Mailbox(intake.config.mailbox) as mailbox:
-                outbox = Outbox(intake.db, intake.config.smtp)
+                outbox = Outbox.of(intake)
                 times = []
                 for _ in range(reps + 1):
                     start = time.perf_counter()

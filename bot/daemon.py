@@ -12,17 +12,17 @@ import signal
 import threading
 from contextlib import closing
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 
 from imapclient.exceptions import IMAPClientError
 from sqlalchemy import select, update
 
 from . import pipeline
+from .clock import system_clock
 from .intake import Intake
 from .mail.archive import StorageError
 from .mail.imap import Mailbox, MailboxError
-from .mail.outbox import DrainResult, Outbox
 from .mail.prefetch import read_ahead
+from .outbox import DrainResult, Outbox
 from .progress_bars import NoProgress, Progress
 from .reading_pool import process_all
 from .store.models import PENDING, TAKEN, MailboxState, MailLocation, Message
@@ -132,10 +132,10 @@ def _sweep(intake: Intake) -> None:
 def poll_once(intake: Intake, progress: Progress | None = None) -> CycleResult:
     """`intake poll`: one cycle, then the outbox is drained (also when the mailbox failed).
     Raises MailboxError (one line) for any IMAP trouble, including a connection dropped mid-way."""
-    outbox = Outbox(intake.db, intake.config.smtp)
+    outbox = Outbox.of(intake)
     _sweep(intake)
     try:
-        with Mailbox(intake.config.mailbox) as mailbox:
+        with Mailbox(intake.config.mailbox, clock=intake.clock) as mailbox:
             result = fetch_and_process(intake, mailbox, progress=progress)
     except (MailboxError, StorageError):
         outbox.drain()
@@ -154,9 +154,9 @@ def mark_handled(intake: Intake, progress: Progress | None = None) -> int:
     many mails were marked."""
     progress = progress or NoProgress()
     _sweep(intake)
-    with Mailbox(intake.config.mailbox) as mailbox:
+    with Mailbox(intake.config.mailbox, clock=intake.clock) as mailbox:
         keep_new(intake, mailbox, CycleResult(), progress=progress)
-    now = datetime.now(timezone.utc)
+    now = intake.clock()
     with intake.db.session() as s:
         pending = list(s.scalars(select(Message.id).where(Message.outcome == PENDING).order_by(Message.id)))
         if pending:
@@ -198,40 +198,69 @@ def campaign_tick(intake: Intake, stop: StopFlag) -> None:
 
     if stop():
         return
-    now = datetime.now(timezone.utc)
+    now = intake.clock()
     try:
         sent = send_reminders(intake, now, drain=False)
         if sent:
             log.info("催报提醒 %d 封已排队", len(sent))
         if send_digest(intake, now, drain=False):
             log.info("周汇总已排队")
-        Outbox(intake.db, intake.config.smtp).drain(should_stop=stop)  # SIGTERM stops it between mails
+        Outbox.of(intake).drain(should_stop=stop)  # SIGTERM stops it between mails
     except Exception:  # noqa: BLE001 - a failed tick is retried at the next one
         log.exception("定时任务出错")
 
 
-def start_scheduler(intake: Intake, stop: StopFlag):
+def start_scheduler(intake: Intake, stop: StopFlag, on_tick=None):
     """APScheduler in the campaign's time zone drives reminders and digests; what was sent lives
-    in the outbox, not in the scheduler's memory."""
+    in the outbox, not in the scheduler's memory. `on_tick` is called after every tick.
+
+    The scheduler fires every tick_seconds of the machine's clock, starting now; what time it is
+    for the campaign is the tick's question to the Intake's clock."""
     from apscheduler.schedulers.background import BackgroundScheduler
+
+    def tick() -> None:
+        campaign_tick(intake, stop)
+        if on_tick:
+            on_tick()
 
     scheduler = BackgroundScheduler(timezone=intake.calendar.tz,
                                     job_defaults={"coalesce": True, "max_instances": 1})
-    scheduler.add_job(campaign_tick, "interval", seconds=intake.config.schedule.tick_seconds,
-                      args=[intake, stop], id="campaign", next_run_time=datetime.now(intake.calendar.tz))
+    scheduler.add_job(tick, "interval", seconds=intake.config.schedule.tick_seconds,
+                      id="campaign", next_run_time=system_clock())
     scheduler.start()
     return scheduler
+
+
+def run(intake: Intake, stop: StopFlag, *, on_cycle=None, on_tick=None) -> None:
+    """`intake run`: the mailbox loop, and from the end of its first pass the campaign's
+    scheduler, until `stop` is set; a reminder or digest step that is running then finishes
+    first. `on_cycle` is called after every pass over the mailbox, `on_tick` after every tick."""
+    schedulers = []
+
+    def after_cycle() -> None:
+        # Reminders start after the first pass over the mailbox, so that mail which arrived
+        # while the daemon was down counts before anyone is reminded of it.
+        if not schedulers:
+            schedulers.append(start_scheduler(intake, stop, on_tick))
+        if on_cycle:
+            on_cycle()
+
+    try:
+        run_forever(intake, stop, on_cycle=after_cycle)
+    finally:
+        for scheduler in schedulers:
+            scheduler.shutdown(wait=True)
 
 
 def run_forever(intake: Intake, stop: StopFlag, *, on_cycle=None) -> None:
     """`intake run`: IDLE where the server offers it, else poll every poll_seconds; a broken
     connection or an unreachable server is retried with backoff, never fatal."""
     cfg = intake.config.mailbox
-    outbox = Outbox(intake.db, intake.config.smtp)
+    outbox = Outbox.of(intake)
     _sweep(intake)
     failures = 0
     while not stop():
-        mailbox = Mailbox(cfg)
+        mailbox = Mailbox(cfg, clock=intake.clock)
         try:
             mailbox.connect()
             if failures:

@@ -15,11 +15,12 @@ import ssl
 import time
 from dataclasses import dataclass
 from datetime import datetime, timezone
-from typing import Iterator
+from typing import Callable, Iterator
 
 from imapclient import IMAPClient
 from imapclient.exceptions import IMAPClientError, LoginError
 
+from ..clock import system_clock
 from ..config import MailboxConfig
 
 BATCH = 100
@@ -61,11 +62,14 @@ def describe_connect_error(exc: BaseException, what: str, host: str, port: int) 
 
 
 class Mailbox:
-    """One IMAP connection to the intake folder."""
+    """One IMAP connection to the intake folder. `clock` dates mail the server gives no
+    INTERNALDATE for (the Intake's clock in the daemon)."""
 
-    def __init__(self, cfg: MailboxConfig, *, ssl_context: ssl.SSLContext | None = None):
+    def __init__(self, cfg: MailboxConfig, *, ssl_context: ssl.SSLContext | None = None,
+                 clock: Callable[[], datetime] = system_clock):
         self.cfg = cfg
         self.ssl_context = ssl_context
+        self.clock = clock
         self.client: IMAPClient | None = None
         self.uidvalidity: int = 0
         self.capabilities: set[str] = set()
@@ -148,7 +152,7 @@ class Mailbox:
                     continue  # expunged meanwhile: nothing to keep
                 when = data.get(b"INTERNALDATE")
                 if not isinstance(when, datetime):
-                    when = datetime.now(timezone.utc)
+                    when = self.clock()
                 elif when.tzinfo is None:
                     when = when.replace(tzinfo=timezone.utc)
                 mails.append(FetchedMail(self.cfg.folder, self.uidvalidity, uid, bytes(data[b"BODY[]"]), when))

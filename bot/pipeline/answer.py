@@ -12,7 +12,7 @@ from ..intake import Intake
 from ..mail import cloud_links
 from ..mail.archive import sha256
 from ..mail.message import ParsedMail
-from ..mail.outbox import enqueue, is_queued, recent_count
+from ..outbox import enqueue, is_queued, recent_count
 from ..present import replies
 from ..present.organizer_notes import compose_identity_note
 from ..store import submissions

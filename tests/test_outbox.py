@@ -4,7 +4,7 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import select
 
 from bot.mail.compose import new_mail
-from bot.mail.outbox import Outbox, enqueue, recent_count
+from bot.outbox import Outbox, enqueue, recent_count
 from bot.store.db import Database
 from bot.store.models import FAILED, QUEUED, SENT, OutboxMail
 
@@ -20,8 +20,8 @@ def test_key_makes_enqueue_idempotent_and_sending_once(setup):
     cfg = setup.config()
     db = Database(cfg.database_url)
     with db.session() as s:
-        assert enqueue(s, key="ack:<1@x>", kind="ack", message=mail())
-        assert not enqueue(s, key="ack:<1@x>", kind="ack", message=mail())
+        assert enqueue(s, key="ack:<1@x>", kind="ack", message=mail(), now=datetime.now(timezone.utc))
+        assert not enqueue(s, key="ack:<1@x>", kind="ack", message=mail(), now=datetime.now(timezone.utc))
     outbox = Outbox(db, cfg.smtp)
     assert outbox.drain().sent == 1
     assert outbox.drain().sent == 0
@@ -47,7 +47,7 @@ def test_temporary_failure_backs_off_then_sends(setup):
     cfg = setup.config()
     db = Database(cfg.database_url)
     with db.session() as s:
-        enqueue(s, key="k1", kind="ack", message=mail("retry@example.test"))
+        enqueue(s, key="k1", kind="ack", message=mail("retry@example.test"), now=datetime.now(timezone.utc))
     outbox = Outbox(db, cfg.smtp)
     setup.smtp.fail_with = (451, "4.3.0 try later")
     try:
@@ -68,7 +68,7 @@ def test_permanent_failure_is_kept_with_the_answer(setup):
     cfg = setup.config()
     db = Database(cfg.database_url)
     with db.session() as s:
-        enqueue(s, key="k2", kind="ack", message=mail("gone@example.test"))
+        enqueue(s, key="k2", kind="ack", message=mail("gone@example.test"), now=datetime.now(timezone.utc))
     setup.smtp.fail_with = (550, "5.1.1 mailbox unavailable")
     try:
         r = Outbox(db, cfg.smtp).drain()
@@ -88,8 +88,8 @@ def test_server_down_keeps_mail_queued(setup):
     cfg = setup.config()
     db = Database(cfg.database_url)
     with db.session() as s:
-        enqueue(s, key="k3", kind="ack", message=mail("later@example.test"))
-        enqueue(s, key="k4", kind="ack", message=mail("later@example.test"))
+        enqueue(s, key="k3", kind="ack", message=mail("later@example.test"), now=datetime.now(timezone.utc))
+        enqueue(s, key="k4", kind="ack", message=mail("later@example.test"), now=datetime.now(timezone.utc))
     down = dataclasses.replace(cfg.smtp, port=free_port(), timeout=3)
     r = Outbox(db, down).drain()
     assert (r.sent, r.deferred) == (0, 2)
@@ -122,8 +122,8 @@ def test_wrong_smtp_password_keeps_everything_queued(setup, monkeypatch):
         cfg = setup.config()
         db = Database(cfg.database_url)
         with db.session() as s:
-            enqueue(s, key="p1", kind="ack", message=mail("a1@example.test"))
-            enqueue(s, key="p2", kind="ack", message=mail("a2@example.test"))
+            enqueue(s, key="p1", kind="ack", message=mail("a1@example.test"), now=datetime.now(timezone.utc))
+            enqueue(s, key="p2", kind="ack", message=mail("a2@example.test"), now=datetime.now(timezone.utc))
         monkeypatch.setenv("INTAKE_TEST_SMTP_PASSWORD", "wrong")
         auth = dataclasses.replace(cfg.smtp, port=port, username="bot", password_env="INTAKE_TEST_SMTP_PASSWORD",
                                    timeout=5)

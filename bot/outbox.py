@@ -1,12 +1,16 @@
 """The outbox: every outgoing mail is first a row with an idempotency key, then sent.
 
 Exactly-once: a key is inserted once (unique constraint), so an acknowledgement, a reminder or
-a digest is queued at most once however often the step that queues it runs. Sending marks the
-row sent in its own commit right after the server's 250; a crash in that gap is the only way a
-mail can go out twice (docs/ARCHITECTURE.md).
+a digest is queued at most once however often the step that queues it runs; `is_queued` and
+`queued_keys` are the one answer to "was this mail already made?". Sending marks the row sent in
+its own commit right after the server's 250; a crash in that gap is the only way a mail can go
+out twice (docs/ARCHITECTURE.md).
 
 Retries: transient failures (connection trouble, 4xx, 126.com's `554 DT:SPM` spam throttle)
-back off exponentially; permanent ones (other 5xx) are kept with the server's answer.
+back off exponentially; permanent ones (other 5xx) are kept with the server's answer. What the
+server's answers mean, and talking to it, is bot/mail/smtp.py's.
+
+Every moment here (due, claimed, sent, retried) is the outbox's clock: the Intake's.
 """
 from __future__ import annotations
 
@@ -15,17 +19,22 @@ import logging
 import ssl
 import time
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 from email.utils import getaddresses
+from typing import TYPE_CHECKING, Callable, Iterable
 
-import aiosmtplib
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from ..config import SmtpConfig
-from ..store.db import Database
-from ..store.models import FAILED, QUEUED, SENT, OutboxMail
+from .clock import system_clock
+from .config import SmtpConfig
+from .mail import smtp
+from .store.db import Database
+from .store.models import FAILED, QUEUED, SENT, OutboxMail
+
+if TYPE_CHECKING:
+    from .intake import Intake
 
 log = logging.getLogger(__name__)
 
@@ -35,19 +44,15 @@ MAX_BACKOFF = 3600.0
 CLAIM_SECONDS = 300.0  # longer than one SMTP transaction with its timeouts
 
 
-class SmtpError(Exception):
-    """The SMTP server cannot be used; one Chinese line for the admin."""
-
-
-def enqueue(session: Session, *, key: str, kind: str, message: EmailMessage,
-            message_pk: int | None = None, now: datetime | None = None) -> bool:
-    """Queue a mail under `key`; False (and nothing queued) when that key exists already,
-    queued by this process or by another one at the same moment: one INSERT ... ON CONFLICT
-    DO NOTHING decides, on both backends."""
+def enqueue(session: Session, *, key: str, kind: str, message: EmailMessage, now: datetime,
+            message_pk: int | None = None) -> bool:
+    """Queue a mail under `key`, due and created at `now`; False (and nothing queued) when that
+    key exists already, queued by this process or by another one at the same moment: one
+    INSERT ... ON CONFLICT DO NOTHING decides, on both backends."""
     recipients = [addr.lower() for _, addr in getaddresses(message.get_all("To", []) + message.get_all("Cc", [])) if addr]
     row = dict(key=key, kind=kind, to_addr=recipients[0] if recipients else "", recipients=recipients,
                subject=str(message["Subject"] or ""), raw=message.as_bytes(), message_pk=message_pk,
-               next_attempt_at=now or datetime.now(timezone.utc))  # the rest: the columns' defaults
+               next_attempt_at=now, created_at=now)  # the rest: the columns' defaults
     insert = _insert_for(session)
     session.flush()  # rows this session added before (a message row the key refers to) go first
     # RETURNING, not rowcount: drivers differ in what rowcount says for an INSERT that the
@@ -82,6 +87,14 @@ def is_queued(session: Session, key: str) -> bool:
     return session.scalar(select(OutboxMail.id).where(OutboxMail.key == key)) is not None
 
 
+def queued_keys(session: Session, keys: Iterable[str]) -> set[str]:
+    """Those of `keys` under which a mail is queued or was sent: `is_queued` for many at once."""
+    keys = list(keys)
+    if not keys:
+        return set()
+    return set(session.scalars(select(OutboxMail.key).where(OutboxMail.key.in_(keys))))
+
+
 @dataclass
 class DrainResult:
     sent: int = 0
@@ -89,21 +102,18 @@ class DrainResult:
     failed: int = 0
 
 
-def _is_transient(code: int | None, text: str) -> bool:
-    if code is None:
-        return True
-    if "DT:SPM" in text.upper() or "RATE" in text.upper():
-        return True
-    if code in (530, 534, 535, 538):
-        return True  # authentication trouble is the account's state, not this mail's fault
-    return 400 <= code < 500
-
-
 class Outbox:
-    def __init__(self, db: Database, cfg: SmtpConfig, *, ssl_context: ssl.SSLContext | None = None):
+    def __init__(self, db: Database, cfg: SmtpConfig, *, ssl_context: ssl.SSLContext | None = None,
+                 clock: Callable[[], datetime] = system_clock):
         self.db = db
         self.cfg = cfg
         self.ssl_context = ssl_context
+        self.clock = clock
+
+    @classmethod
+    def of(cls, intake: Intake) -> Outbox:
+        """The outbox of an Intake: its database, its SMTP server, its clock."""
+        return cls(intake.db, intake.config.smtp, clock=intake.clock)
 
     def pending(self, now: datetime) -> list[int]:
         with self.db.session() as s:
@@ -111,26 +121,24 @@ class Outbox:
                 OutboxMail.status == QUEUED, OutboxMail.next_attempt_at <= now).order_by(OutboxMail.id)))
 
     def drain(self, now: datetime | None = None, *, should_stop=lambda: False) -> DrainResult:
-        """Send every queued mail that is due; never raises for a server problem."""
-        now = now or datetime.now(timezone.utc)
+        """Send every queued mail due at `now` (default: the clock's now); never raises for a
+        server problem."""
+        now = now or self.clock()
         ids = self.pending(now)
         if not ids:
             return DrainResult()
         return asyncio.run(self._drain(ids, should_stop, now))
 
-    async def _connect(self) -> aiosmtplib.SMTP:
-        return await connect(self.cfg, self.ssl_context)
-
     async def _drain(self, ids: list[int], should_stop, now: datetime) -> DrainResult:
         result = DrainResult()
-        client: aiosmtplib.SMTP | None = None
+        client = None
         pace = 60.0 / self.cfg.max_per_minute if self.cfg.max_per_minute else 0.0
         last_sent = 0.0
         try:
             for pk in ids:
                 if should_stop():
                     break
-                claimed = self._claim(pk, max(now, datetime.now(timezone.utc)))
+                claimed = self._claim(pk, max(now, self.clock()))
                 if claimed is None:
                     continue  # another thread or process took it
                 raw, recipients = claimed
@@ -138,45 +146,36 @@ class Outbox:
                     wait = pace - (time.monotonic() - last_sent)
                     if wait > 0:
                         await asyncio.sleep(wait)
-                code, text = None, ""
                 if client is None:
                     try:
-                        client = await self._connect()
+                        client = await smtp.connect(self.cfg, self.ssl_context)
                     except Exception as exc:  # noqa: BLE001 - a login or greeting failure is the
                         # server's state, not this mail's: nothing is marked failed, all stays queued
                         self._note_unreachable(pk, exc)
                         result.deferred += len(ids) - ids.index(pk)
                         break
-                try:
-                    await client.sendmail(self.cfg.sender_address, recipients, raw)
-                except aiosmtplib.SMTPRecipientsRefused as exc:
-                    first = exc.recipients[0] if exc.recipients else None
-                    code, text = (first.code, first.message) if first else (550, str(exc))
-                except aiosmtplib.SMTPResponseException as exc:
-                    code, text = exc.code, exc.message
-                except (aiosmtplib.SMTPException, OSError, asyncio.TimeoutError) as exc:
-                    code, text = None, str(exc) or type(exc).__name__
-                else:
+                refused = await smtp.send(client, self.cfg.sender_address, recipients, raw)
+                if refused is None:
                     last_sent = time.monotonic()
                     with self.db.session() as s:  # the one statement between 250 and our record
                         row = s.get(OutboxMail, pk)
-                        row.status, row.sent_at, row.attempts = SENT, datetime.now(timezone.utc), row.attempts + 1
+                        row.status, row.sent_at, row.attempts = SENT, self.clock(), row.attempts + 1
                     result.sent += 1
                     log.info("已发送 %s", pk)
                     continue
-                # failure
-                if client is not None and code is None:
-                    await _quiet_quit(client)
+                code, text = refused
+                if code is None:  # the connection broke: a new one for the next mail
+                    await smtp.quiet_quit(client)
                     client = None
                 self._record_failure(pk, code, text, result)
-                if code is None or "DT:SPM" in text.upper():
-                    # unreachable, or 126.com's spam throttle: sending more now only makes it worse
-                    # the server is unreachable: the rest stay queued, untouched, for the next cycle
+                if code is None or smtp.is_throttled(code, text):
+                    # unreachable, or 126.com's spam throttle: sending more now only makes it
+                    # worse; the rest stay queued, untouched, for the next cycle
                     result.deferred += len(ids) - ids.index(pk) - 1
                     break
         finally:
             if client is not None:
-                await _quiet_quit(client)
+                await smtp.quiet_quit(client)
         return result
 
     def _claim(self, pk: int, now: datetime) -> tuple[bytes, list[str]] | None:
@@ -201,23 +200,20 @@ class Outbox:
     def _note_unreachable(self, pk: int, exc: BaseException) -> None:
         """Keep the server's answer on the row for `intake messages`/logs; count no attempt.
         The row's claim lapses after CLAIM_SECONDS, which is the retry delay."""
-        if isinstance(exc, aiosmtplib.SMTPAuthenticationError):
-            text = "SMTP 登录失败：用户名或授权码错误"
-        else:
-            text = f"无法连接 SMTP 服务器：{getattr(exc, 'message', None) or exc or type(exc).__name__}"
+        text = smtp.unreachable_line(exc)
         log.warning("%s；待发邮件保留，稍后重试", text)
         with self.db.session() as s:
             s.get(OutboxMail, pk).last_error = text[:2000]
 
     def _record_failure(self, pk: int, code: int | None, text: str, result: DrainResult) -> None:
-        now = datetime.now(timezone.utc)
+        now = self.clock()
         with self.db.session() as s:
             row = s.get(OutboxMail, pk)
             row.attempts += 1
             row.last_error = f"{code or ''} {text}".strip()[:2000]
-            if _is_transient(code, text) and row.attempts < MAX_ATTEMPTS:
+            if smtp.is_transient(code, text) and row.attempts < MAX_ATTEMPTS:
                 delay = min(BASE_BACKOFF * 2 ** (row.attempts - 1), MAX_BACKOFF)
-                if code is not None and "DT:SPM" in text.upper():
+                if smtp.is_throttled(code, text):
                     delay = max(delay, 600.0)  # 126.com's spam throttle wants a real pause
                 row.next_attempt_at = now + timedelta(seconds=delay)
                 result.deferred += 1
@@ -226,48 +222,3 @@ class Outbox:
                 row.status = FAILED
                 result.failed += 1
                 log.error("发送失败，已放弃：%s", row.last_error)
-
-
-async def connect(cfg: SmtpConfig, ssl_context: ssl.SSLContext | None = None) -> aiosmtplib.SMTP:
-    """Connect and log in; with security "none" only where the server offers AUTH."""
-    client = aiosmtplib.SMTP(hostname=cfg.host, port=cfg.port, timeout=cfg.timeout,
-                             use_tls=cfg.security == "ssl", start_tls=cfg.security == "starttls",
-                             tls_context=ssl_context)
-    await client.connect()
-    try:
-        if cfg.username and not client.last_ehlo_response:
-            await client.ehlo()  # the extensions are known only after EHLO
-        if cfg.username and (cfg.security != "none" or client.supports_extension("auth")):
-            await client.login(cfg.username, cfg.password())
-    except BaseException:
-        await _quiet_quit(client)
-        raise
-    return client
-
-
-async def _quiet_quit(client: aiosmtplib.SMTP) -> None:
-    try:
-        await client.quit()
-    except Exception:  # noqa: BLE001 - closing a broken connection
-        client.close()
-
-
-def check_smtp(cfg: SmtpConfig, *, ssl_context: ssl.SSLContext | None = None) -> None:
-    """Connect and log in; raise SmtpError with one Chinese line on failure."""
-    async def run():
-        await _quiet_quit(await connect(cfg, ssl_context))
-    try:
-        asyncio.run(run())
-    except aiosmtplib.SMTPAuthenticationError:
-        raise SmtpError("SMTP 登录失败：用户名或授权码错误（126 邮箱须使用“客户端授权码”，并开启 SMTP 服务）") from None
-    except aiosmtplib.SMTPConnectError as exc:
-        from .imap import describe_connect_error
-
-        cause = exc.__cause__ if isinstance(exc.__cause__, OSError) else ConnectionError(str(exc))
-        raise SmtpError(describe_connect_error(cause, "SMTP", cfg.host, cfg.port)) from None
-    except (aiosmtplib.SMTPConnectTimeoutError, aiosmtplib.SMTPTimeoutError, asyncio.TimeoutError):
-        raise SmtpError(f"连接 SMTP 服务器 {cfg.host}:{cfg.port} 超时") from None
-    except aiosmtplib.SMTPException as exc:
-        raise SmtpError(f"SMTP 服务器 {cfg.host}:{cfg.port} 出错：{exc}") from None
-    except OSError as exc:
-        raise SmtpError(f"无法连接 SMTP 服务器 {cfg.host}:{cfg.port}：{exc.strerror or exc}") from None
