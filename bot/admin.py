@@ -4,6 +4,7 @@ from __future__ import annotations
 import os
 import stat
 from datetime import datetime
+from typing import Callable
 
 from sqlalchemy import select
 
@@ -14,7 +15,9 @@ from .reading_pool import process_all
 from .campaign.roster import Roster, RosterError
 from .config import Config, ConfigError
 from .mail.imap import Mailbox, MailboxError
-from .mail.outbox import Outbox, SmtpError, check_smtp
+from .clock import system_clock
+from .mail.smtp import SmtpError, check_smtp
+from .outbox import Outbox
 from .outfiles import folder_problem
 from .store.db import Database, DatabaseError
 from .present.labels import OUTCOME_LABELS
@@ -63,7 +66,7 @@ def assign_message(intake: Intake, ref: str, unit_text: str) -> str:
     with intake.db.session() as s:
         s.get(Message, pk).assigned_unit = unit.name
     outcome = pipeline.process(intake, pk)
-    sent = Outbox(intake.db, intake.config.smtp).drain()
+    sent = Outbox.of(intake).drain()
     return f"邮件 #{pk} 已指定给 {unit.name}，处理结果：{OUTCOME_LABELS.get(outcome, outcome)}；发出回复 {sent.sent} 封"
 
 
@@ -82,7 +85,7 @@ def reprocess_messages(intake: Intake, ref: str | None, progress: Progress | Non
         counts[outcome] = counts.get(outcome, 0) + 1
         progress.advance()
     progress.close()
-    Outbox(intake.db, intake.config.smtp).drain()
+    Outbox.of(intake).drain()
     if not ids:
         return "没有已保存的邮件"
     skipped = (f"；{len(missing)} 封的原件不在存储目录中，未处理（"
@@ -91,8 +94,9 @@ def reprocess_messages(intake: Intake, ref: str | None, progress: Progress | Non
             + skipped)
 
 
-def run_checks(config: Config) -> list[tuple[bool | None, str]]:
-    """(ok, line) per check; ok None is a warning that does not fail the check."""
+def run_checks(config: Config, clock: Callable[[], datetime] = system_clock) -> list[tuple[bool | None, str]]:
+    """(ok, line) per check; ok None is a warning that does not fail the check. No Intake here:
+    the check must speak also when the roster or the database is broken, so the clock comes alone."""
     out: list[tuple[bool | None, str]] = [(True, f"配置文件 {config.path} 有效")]
     mode = config.path.stat().st_mode
     if mode & (stat.S_IRGRP | stat.S_IROTH):
@@ -104,7 +108,7 @@ def run_checks(config: Config) -> list[tuple[bool | None, str]]:
     except RosterError as exc:
         out.append((False, str(exc)))
     out.extend(_example_organizers(config))
-    out.extend(_campaign_over(config))
+    out.extend(_campaign_over(config, clock()))
     try:
         Database(config.database_url).dispose()
         out.append((True, "数据库可用"))
@@ -183,9 +187,9 @@ def _example_organizers(config: Config) -> list[tuple[bool | None, str]]:
                    "请改为组织者的真实邮箱")]
 
 
-def _campaign_over(config: Config, now: datetime | None = None) -> list[tuple[bool | None, str]]:
+def _campaign_over(config: Config, now: datetime) -> list[tuple[bool | None, str]]:
     campaign = config.campaign
-    today = (now or datetime.now(campaign.timezone)).astimezone(campaign.timezone).date()
+    today = now.astimezone(campaign.timezone).date()
     if today <= campaign.end:
         return []
     return [(None, f"提示：[campaign] 的活动已于 {campaign.end} 结束（今天是 {today}）："

@@ -17,7 +17,7 @@ from . import cli_zh
 from .campaign.roster import RosterError
 from .config import Config, ConfigError, find_config_path, load_config
 from .mail.imap import MailboxError
-from .mail.outbox import SmtpError
+from .mail.smtp import SmtpError
 from sqlalchemy.exc import DBAPIError
 
 from .mail.archive import StorageError
@@ -173,24 +173,12 @@ def poll(config: Config) -> None:
 @main.command(help="常驻运行：IDLE 推送或定时轮询，处理并回复，直到收到 SIGTERM/Ctrl-C。")
 @command(verbose=True)
 def run(config: Config) -> None:
-    from .daemon import StopFlag, run_forever, start_scheduler
+    from .daemon import StopFlag, run as run_daemon
 
     intake = _intake(config)
     stop = StopFlag()
     stop.install()
-    schedulers = []
-
-    def after_cycle() -> None:
-        # Reminders start after the first pass over the mailbox, so that mail which arrived
-        # while the daemon was down counts before anyone is reminded of it.
-        if not schedulers:
-            schedulers.append(start_scheduler(intake, stop))
-
-    try:
-        run_forever(intake, stop, on_cycle=after_cycle)
-    finally:
-        for scheduler in schedulers:
-            scheduler.shutdown(wait=True)  # a running reminder/digest step finishes first
+    run_daemon(intake, stop)
 
 
 @main.command("mark-handled", help="上线前使用：把邮箱中现有的邮件全部存档并标记为已处理（不回复、不计入），此后收到的邮件才会处理。")
@@ -255,18 +243,20 @@ def reprocess(config: Config, message_id: str | None, all_: bool) -> None:
         progress.close()
 
 
-def _now(config: Config, text: str | None):
-    """--now: ISO 8601; without an offset it is read in the campaign's time zone."""
-    from datetime import datetime, timezone
+def _now(intake, text: str | None):
+    """--now: ISO 8601; without an offset it is read in the campaign's time zone. Without it, the
+    Intake's clock. --now is only the moment the answer is as of: what a command sends is still
+    dated and queued by the clock (a reminder sent with --now in the past goes out now)."""
+    from datetime import datetime
 
     if not text:
-        return datetime.now(timezone.utc)
+        return intake.clock()
     try:
         moment = datetime.fromisoformat(text)
     except ValueError:
         raise click.BadParameter(f"时间格式应为 ISO 8601，如 2020-06-11T09:00:00+08:00，实际为 {text!r}",
                                  param_hint="--now") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=config.campaign.timezone)
+    return moment if moment.tzinfo else moment.replace(tzinfo=intake.config.campaign.timezone)
 
 
 now_option = click.option("--now", "now_text", metavar="TIME", help="假定当前时间（ISO 8601），只看此前收到的邮件")
@@ -283,7 +273,7 @@ def status(config: Config, as_json: bool, now_text: str | None) -> None:
     from .store.queries import unit_flags
 
     intake = _intake(config)
-    now = _now(config, now_text)
+    now = _now(intake, now_text)
     with intake.db.session() as s:
         flags = unit_flags(s, now)
     doc = status_json(standings(intake, now), intake.calendar, now, flags)
@@ -303,7 +293,8 @@ def report(config: Config, as_json: bool, now_text: str | None) -> None:
     from .forms.progress_template import BLANKS, numbered_label
     from .reporting import report as build_report
 
-    result = build_report(_intake(config), _now(config, now_text))
+    intake = _intake(config)
+    result = build_report(intake, _now(intake, now_text))
     doc = {"totals": result.totals, "units": result.units, "missing_units": result.missing_units}
     if as_json:
         click.echo(json.dumps(doc, ensure_ascii=False, indent=1))
@@ -322,7 +313,7 @@ def remind(config: Config, dry_run: bool, as_json: bool, now_text: str | None) -
     from .reporting import pending_reminders, reminder_json, send_reminders
 
     intake = _intake(config)
-    now = _now(config, now_text)
+    now = _now(intake, now_text)
     todo = pending_reminders(intake, now) if dry_run else send_reminders(intake, now)
     rows = [reminder_json(intake, r) for r in todo]
     if as_json:
@@ -340,12 +331,11 @@ def remind(config: Config, dry_run: bool, as_json: bool, now_text: str | None) -
 @now_option
 @command()
 def digest(config: Config, send: bool, out_path: str | None, now_text: str | None) -> None:
-    from .mail.outbox import Outbox, enqueue
-    from .reporting import build_digest
+    from .reporting import build_digest, send_digest_now
 
     target = output_file(out_path, ".xlsx") if out_path else None  # refused before any work
     intake = _intake(config)
-    now = _now(config, now_text)
+    now = _now(intake, now_text)
     msg, book = build_digest(intake, now)
     if target:
         write_file(target, book)
@@ -353,10 +343,7 @@ def digest(config: Config, send: bool, out_path: str | None, now_text: str | Non
     if send:
         if not config.organizers:
             raise Failure("配置 [organizers] emails 为空，无人可发")
-        local = intake.calendar.local(now)
-        with intake.db.session() as s:
-            queued = enqueue(s, key=f"digest:manual:{local.isoformat(timespec='minutes')}", kind="digest", message=msg)
-        result = Outbox(intake.db, config.smtp).drain()
+        queued, result = send_digest_now(intake, now, msg)
         click.echo(f"周汇总{'已发送' if result.sent else ('已在队列中' if not queued else '待重试')}：{', '.join(config.organizers)}")
     if not (send or out_path):
         click.echo(msg.get_body(("plain",)).get_content())
@@ -372,7 +359,7 @@ def export(config: Config, path: str, now_text: str | None) -> None:
 
     target = output_file(path, ".xlsx")  # refused before any work
     intake = _intake(config)
-    write_file(target, build_workbook(workbook_data(intake, _now(config, now_text))))
+    write_file(target, build_workbook(workbook_data(intake, _now(intake, now_text))))
     click.echo(f"已导出：{path}")
 
 
@@ -440,12 +427,14 @@ def roster() -> None:
 @click.argument("source", metavar="FILE.xlsx|FILE.csv")
 @command()
 def roster_import(config: Config, source: str) -> None:
-    from datetime import datetime
     from pathlib import Path
 
     from .campaign.roster_import import import_roster
+    from .clock import system_clock
 
-    result = import_roster(Path(source), config.roster_file, datetime.now(config.campaign.timezone))
+    # no Intake: the roster being imported may be the one that does not load yet
+    now = system_clock().astimezone(config.campaign.timezone)
+    result = import_roster(Path(source), config.roster_file, now)
     for line in result.lines(config.roster_file):
         click.echo(line)
 

@@ -1,19 +1,18 @@
 """The read side the admin and the organizers see: standings, reminders due, the report.
 
-Each function takes `now` (the real clock or `--now`) and sees only mail received by then.
+Each function takes `now` (the Intake's clock, or `--now`) and sees only mail received by then;
+what it queues is stamped with the Intake's clock, and the outbox answers what was queued before.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
-
-from sqlalchemy import select
+from datetime import datetime
+from email.message import EmailMessage
 
 from .campaign.reminders import Reminder, due_reminders
 from .campaign.standing import Consolidated, Delivery, UnitStanding, consolidate, stand
-from .mail.outbox import Outbox, enqueue
 from .present import replies
 from .intake import Intake
-from .store.models import OutboxMail
+from .outbox import DrainResult, Outbox, enqueue, is_queued, queued_keys
 from .store.queries import deliveries
 
 
@@ -40,8 +39,8 @@ def pending_reminders(intake: Intake, now: datetime) -> list[Reminder]:
     if not due:
         return []
     with intake.db.session() as s:
-        sent = set(s.scalars(select(OutboxMail.key).where(OutboxMail.key.in_([r.key for r in due]))))
-    return [r for r in due if r.key not in sent]
+        made = queued_keys(s, [r.key for r in due])
+    return [r for r in due if r.key not in made]
 
 
 def send_reminders(intake: Intake, now: datetime, *, drain: bool = True) -> list[Reminder]:
@@ -49,7 +48,7 @@ def send_reminders(intake: Intake, now: datetime, *, drain: bool = True) -> list
     todo = pending_reminders(intake, now)
     queued = []
     liaisons = {s.unit: s.liaison for s in standings(intake, now)}
-    wall = datetime.now(timezone.utc)
+    wall = intake.clock()
     with intake.db.session() as s:
         for r in todo:
             # the liaison form's name, else the contact the office's roster names
@@ -59,7 +58,7 @@ def send_reminders(intake: Intake, now: datetime, *, drain: bool = True) -> list
             if enqueue(s, key=r.key, kind="remind", message=msg, now=wall):
                 queued.append(r)
     if drain and queued:
-        Outbox(intake.db, intake.config.smtp).drain()
+        Outbox.of(intake).drain()
     return queued
 
 
@@ -89,7 +88,7 @@ def build_digest(intake: Intake, now: datetime):
     data = workbook_data(intake, now)
     book = build_workbook(data)
     msg = compose_digest(data, sender=intake.config.smtp.sender, to=list(intake.config.organizers),
-                         wall=datetime.now(timezone.utc), workbook=book)
+                         wall=intake.clock(), workbook=book)
     return msg, book
 
 
@@ -106,11 +105,21 @@ def send_digest(intake: Intake, now: datetime, *, key: str | None = None, drain:
     if not intake.config.organizers:
         return False
     with intake.db.session() as s:
-        if s.scalar(select(OutboxMail.id).where(OutboxMail.key == key)) is not None:
+        if is_queued(s, key):
             return False
     msg, _ = build_digest(intake, now)
     with intake.db.session() as s:
-        queued = enqueue(s, key=key, kind="digest", message=msg, now=datetime.now(timezone.utc))
+        queued = enqueue(s, key=key, kind="digest", message=msg, now=intake.clock())
     if drain and queued:
-        Outbox(intake.db, intake.config.smtp).drain()
+        Outbox.of(intake).drain()
     return queued
+
+
+def send_digest_now(intake: Intake, now: datetime, message: EmailMessage) -> tuple[bool, DrainResult]:
+    """`intake digest --send`: `message` (build_digest's, as of `now`) queued under the manual
+    key of `now`'s minute, then the outbox drained. Returns whether it was queued now (False: the
+    same minute's digest was queued before) and what the drain did."""
+    key = f"digest:manual:{intake.calendar.local(now).isoformat(timespec='minutes')}"
+    with intake.db.session() as s:
+        queued = enqueue(s, key=key, kind="digest", message=message, now=intake.clock())
+    return queued, Outbox.of(intake).drain()

@@ -281,14 +281,13 @@ def backup_path(target: Path, now: datetime) -> Path:
     return path
 
 
-def import_roster(source: Path, target: Path, now: datetime | None = None) -> Imported:
+def import_roster(source: Path, target: Path, now: datetime) -> Imported:
     """Read `source`, write the roster CSV to `target`; the roster it replaces is copied to a
     dated backup beside it first (`now`, in the office's time zone, names it)."""
     result = convert(read_rows(Path(source)))
     if result.units == 0:
         raise RosterImportError(f"{Path(source).name} 中没有可导入的单位")
     target = Path(target)
-    now = now or datetime.now().astimezone()
     tmp = target.with_name(target.name + ".tmp")
     try:
         if target.exists() and target.read_bytes() == result.csv_bytes:
