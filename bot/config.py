@@ -15,6 +15,7 @@ from datetime import date, datetime, time
 from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
 from .os_errors import os_reason
 
 WEEKDAYS = ("monday", "tuesday", "wednesday", "thursday", "friday", "saturday", "sunday")
@@ -371,42 +372,63 @@ def _aware(value: date | datetime, tz: ZoneInfo, key: str) -> datetime:
 
 
 def parse_config(data: dict, path: Path) -> Config:
+    """The whole file, one section after another (in this order, so the first problem named is
+    the same every time), then whatever no section asked for."""
     root = _Table(data, "")
     base = path.parent
+    mailbox = _mailbox(root.sub("mailbox"))
+    smtp = _smtp(root.sub("smtp"))
+    url = _database_url(root.sub("database"), base)
+    storage = _relative(root.sub("storage").get("dir", str, "data"), base)
+    campaign = _campaign(root.sub("campaign"))
+    schedule = _schedule(root.sub("schedule", required=False))
+    organizers = _organizers(root.sub("organizers", required=False))
+    roster = _relative(root.sub("roster", required=False).get("file", str, "data/units.csv"), base)
+    limits = _limits(root.sub("limits", required=False))
+    root.reject_unknown()
+    return Config(path=path, mailbox=mailbox, smtp=smtp, database_url=url, storage_dir=storage,
+                  campaign=campaign, schedule=schedule, organizers=organizers, roster_file=roster,
+                  limits=limits)
 
-    def rel(p: str) -> Path:
-        q = Path(p).expanduser()
-        return q if q.is_absolute() else base / q
 
-    mb = root.sub("mailbox")
+def _relative(p: str, base: Path) -> Path:
+    """A path in the file: `~` expanded, relative to the config file's folder."""
+    q = Path(p).expanduser()
+    return q if q.is_absolute() else base / q
+
+
+def _mailbox(mb: _Table) -> MailboxConfig:
     poll = mb.get("poll_seconds", float, 60.0)
     if poll <= 0:
         raise ConfigError(f"配置 {mb.key('poll_seconds')} 应大于 0")
-    mailbox = MailboxConfig(**_server(mb, 993), folder=mb.get("folder", str, "INBOX"),
-                            processed_folder=mb.get("processed_folder", str, ""),
-                            poll_seconds=poll, timeout=mb.get("timeout", float, 30.0),
-                            trusted_authserv_ids=_strings(mb, "authserv_ids"))
+    return MailboxConfig(**_server(mb, 993), folder=mb.get("folder", str, "INBOX"),
+                         processed_folder=mb.get("processed_folder", str, ""),
+                         poll_seconds=poll, timeout=mb.get("timeout", float, 30.0),
+                         trusted_authserv_ids=_strings(mb, "authserv_ids"))
 
-    st = root.sub("smtp")
-    sender = st.get("from", str)
+
+def _smtp(st: _Table) -> SmtpConfig:
     from email.utils import parseaddr
 
+    sender = st.get("from", str)
     if "@" not in parseaddr(sender)[1]:
         raise ConfigError(f"配置 {st.key('from')} 应含有发件地址，如 \"安庆市总工会劳动经济部 <aqghljb@126.com>\"")
     max_per_minute = st.get("max_per_minute", int, 20)
     if max_per_minute < 0:
         raise ConfigError(f"配置 {st.key('max_per_minute')} 不能为负数")
-    smtp = SmtpConfig(**_server(st, 465), sender=sender, max_per_minute=max_per_minute,
+    return SmtpConfig(**_server(st, 465), sender=sender, max_per_minute=max_per_minute,
                       timeout=st.get("timeout", float, 30.0))
 
-    db = root.sub("database")
+
+def _database_url(db: _Table, base: Path) -> str:
+    """A relative SQLite path is relative to the config file's folder, like every other path."""
     url = db.get("url", str, "sqlite:///data/intake.db")
     if url.startswith("sqlite:///") and not url.startswith("sqlite:////") and url != "sqlite:///:memory:":
-        url = "sqlite:///" + str(rel(url[len("sqlite:///"):]))
+        url = "sqlite:///" + str(_relative(url[len("sqlite:///"):], base))
+    return url
 
-    storage = rel(root.sub("storage").get("dir", str, "data"))
 
-    cp = root.sub("campaign")
+def _campaign(cp: _Table) -> CampaignConfig:
     tzname = cp.get("timezone", str, "Asia/Shanghai")
     try:
         tz = ZoneInfo(tzname)
@@ -416,11 +438,22 @@ def parse_config(data: dict, path: Path) -> Config:
     end = cp.get("end", date)
     if end < start:
         raise ConfigError(f"配置 {cp.key('end')} 早于 start")
-    dl = cp.sub("deadlines")
-    deadlines = {}
-    for item in ("liaison_form", "progress_table", "summary"):
-        deadlines[item] = _aware(dl.get(item, (datetime, date)), tz, dl.key(item))
-    wr = cp.sub("weekly_report")
+    deadlines = _deadlines(cp.sub("deadlines"), tz)
+    weekly = _weekly_report(cp.sub("weekly_report"))
+    opens = cp.get("submissions_open", date, start)
+    if opens > end:
+        raise ConfigError(f"配置 {cp.key('submissions_open')} 晚于活动结束日期 end")
+    return CampaignConfig(cp.get("name", str, "“安全生产月”活动"), tz, start, end, deadlines, weekly,
+                          submissions_open=opens)
+
+
+def _deadlines(dl: _Table, tz: ZoneInfo) -> dict[str, datetime]:
+    """[campaign.deadlines]: a date alone means the end of that day in the campaign's zone."""
+    return {item: _aware(dl.get(item, (datetime, date)), tz, dl.key(item))
+            for item in ("liaison_form", "progress_table", "summary")}
+
+
+def _weekly_report(wr: _Table) -> WeeklyReport:
     written_weekday = wr.get("weekday", str, "thursday")
     weekday = weekday_number(written_weekday)
     if weekday is None:
@@ -430,14 +463,10 @@ def parse_config(data: dict, path: Path) -> Config:
         raise ConfigError(f"配置 {wr.key('first')} = {first} 不是星期{'一二三四五六日'[weekday]}（{WEEKDAYS[weekday]}）")
     if last < first:
         raise ConfigError(f"配置 {wr.key('last')} 早于 first")
-    weekly = WeeklyReport(weekday, _time(wr, "time", "17:30"), first, last)
-    opens = cp.get("submissions_open", date, start)
-    if opens > end:
-        raise ConfigError(f"配置 {cp.key('submissions_open')} 晚于活动结束日期 end")
-    campaign = CampaignConfig(cp.get("name", str, "“安全生产月”活动"), tz, start, end, deadlines, weekly,
-                              submissions_open=opens)
+    return WeeklyReport(weekday, _time(wr, "time", "17:30"), first, last)
 
-    sc = root.sub("schedule", required=False)
+
+def _schedule(sc: _Table) -> ScheduleConfig:
     days = sc.get("deadline_reminders_days_before", list, [2, 0])
     if not all(isinstance(d, int) and not isinstance(d, bool) and d >= 0 for d in days):
         raise ConfigError(f"配置 {sc.key('deadline_reminders_days_before')} 应为非负整数列表，如 [2, 0]")
@@ -449,16 +478,19 @@ def parse_config(data: dict, path: Path) -> Config:
                               sc.get("tick_seconds", float, 60.0))
     if schedule.tick_seconds <= 0:
         raise ConfigError(f"配置 {sc.key('tick_seconds')} 应大于 0")
+    return schedule
 
-    org = root.sub("organizers", required=False)
+
+def _organizers(org: _Table) -> tuple[str, ...]:
+    """The organizers' addresses (the digest's recipients), lower-cased."""
     emails = org.get("emails", list, [])
     for e in emails:
         if not isinstance(e, str) or "@" not in e:
             raise ConfigError(f"配置 {org.key('emails')} 中有无效地址：{e!r}")
+    return tuple(e.lower() for e in emails)
 
-    roster = rel(root.sub("roster", required=False).get("file", str, "data/units.csv"))
 
-    lim = root.sub("limits", required=False)
+def _limits(lim: _Table) -> LimitsConfig:
     limits = LimitsConfig(lim.get("max_attachment_mb", float, 25.0),
                           lim.get("max_auto_replies_per_day", int, 10),
                           lim.get("conversion_timeout", float, 60.0),
@@ -471,8 +503,4 @@ def parse_config(data: dict, path: Path) -> Config:
         raise ConfigError(f"配置 {lim.key('max_auto_replies_per_day')} 不能为负数（0 表示不限）")
     if limits.read_workers < 0:
         raise ConfigError(f"配置 {lim.key('read_workers')} 不能为负数（0 表示按 CPU 核数）")
-
-    root.reject_unknown()
-    return Config(path=path, mailbox=mailbox, smtp=smtp, database_url=url, storage_dir=storage,
-                  campaign=campaign, schedule=schedule, organizers=tuple(e.lower() for e in emails),
-                  roster_file=roster, limits=limits)
+    return limits

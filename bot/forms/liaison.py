@@ -11,6 +11,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from dataclasses import dataclass
+from typing import Callable
 
 from bot.forms.document import Document
 from bot.forms.result import ERROR, LIAISON_FORM, PARSED, FormResult, Problem
@@ -183,54 +184,41 @@ def parse_liaison(doc: Document) -> FormResult:
 
     values: dict[str, str | None] = {}
     errors: list[Problem] = []
-
-    def error(key: str, written: str, expected: str) -> None:
-        errors.append(Problem(key, LABELS[key], written, expected))
-        values[key] = None
-
     for key in KEYS:
         written = raw.get(key, "")
-        if not written:
-            values[key] = None
-            if key in REQUIRED:
-                error(key, "", EXPECT_REQUIRED[key])
-            continue
-        folded = unicodedata.normalize("NFKC", written).strip()
-        if key == "name":
-            values[key] = _compact_cjk(folded)
-        elif key == "gender":
-            gender = _fold(folded).removesuffix("性")
-            if gender in ("男", "女"):
-                values[key] = gender
-            else:
-                error(key, written, EXPECT_GENDER)
-        elif key == "office_phone":
-            if _OFFICE_PHONE_RE.fullmatch(folded) and sum(ch.isdigit() for ch in folded) >= 7:
-                values[key] = folded
-            else:
-                error(key, written, EXPECT_OFFICE_PHONE)
-        elif key == "mobile":
-            digits = _mobile_digits(folded)
-            if digits:
-                values[key] = digits
-            else:
-                error(key, written, EXPECT_MOBILE)
-        elif key == "qq":
-            qq = _fold(folded)
-            if re.fullmatch(r"\d{5,12}", qq):
-                values[key] = qq
-            else:
-                error(key, written, EXPECT_QQ)
-        elif key == "email":
-            email = re.sub(r"^mailto:", "", "".join(folded.split()), flags=re.I)
-            if _EMAIL_RE.fullmatch(email):
-                local, _, domain = email.partition("@")
-                values[key] = f"{local}@{domain.lower()}"
-            else:
-                error(key, written, EXPECT_EMAIL)
-        else:
-            values[key] = folded
+        normalise, expected = _RULES[key]
+        value = normalise(unicodedata.normalize("NFKC", written).strip()) if written else None
+        if value is None and (written or key in REQUIRED):
+            errors.append(Problem(key, LABELS[key], written, expected if written else EXPECT_REQUIRED[key]))
+        values[key] = value
     return FormResult(LIAISON_FORM, PARSED, values=values, errors=tuple(errors))
+
+
+def _as_written(text: str) -> str:
+    return text
+
+
+def _gender(text: str) -> str | None:
+    gender = _fold(text).removesuffix("性")
+    return gender if gender in ("男", "女") else None
+
+
+def _office_phone(text: str) -> str | None:
+    return text if _OFFICE_PHONE_RE.fullmatch(text) and sum(ch.isdigit() for ch in text) >= 7 else None
+
+
+def _qq(text: str) -> str | None:
+    qq = _fold(text)
+    return qq if re.fullmatch(r"\d{5,12}", qq) else None
+
+
+def _email(text: str) -> str | None:
+    """A mailto: prefix and spaces dropped; the domain lower-cased, the local part as written."""
+    email = re.sub(r"^mailto:", "", "".join(text.split()), flags=re.I)
+    if not _EMAIL_RE.fullmatch(email):
+        return None
+    local, _, domain = email.partition("@")
+    return f"{local}@{domain.lower()}"
 
 
 def _mobile_digits(text: str) -> str | None:
@@ -247,6 +235,23 @@ def _compact_cjk(text: str) -> str:
     if all("\u4e00" <= ch <= "\u9fff" or ch.isspace() or ch == "·" for ch in text):
         return "".join(text.split())
     return " ".join(text.split())
+
+
+# What each field's value becomes (NFKC-folded and trimmed first), and what a unit is told it
+# should be when the normaliser refuses it (None: never refused). One entry per key of FIELDS.
+_RULES: dict[str, tuple[Callable[[str], str | None], str | None]] = {
+    "name": (_compact_cjk, None),
+    "gender": (_gender, EXPECT_GENDER),
+    "title": (_as_written, None),
+    "office_phone": (_office_phone, EXPECT_OFFICE_PHONE),
+    "mobile": (_mobile_digits, EXPECT_MOBILE),
+    "fax": (_as_written, None),
+    "qq": (_qq, EXPECT_QQ),
+    "wechat": (_as_written, None),
+    "email": (_email, EXPECT_EMAIL),
+    "unit_name": (_as_written, None),
+    "address": (_as_written, None),
+}
 
 
 def _title_present(doc: Document) -> bool:
