@@ -1,12 +1,39 @@
 """read_ahead: the IMAP read-ahead thread of keep_new."""
 from __future__ import annotations
 
+import queue
+import sys
 import threading
 import time
 
 import pytest
 
 from bot.mail.prefetch import read_ahead
+
+
+def reading_thread() -> threading.Thread:
+    [thread] = [t for t in threading.enumerate() if t.name == "imap-read-ahead"]
+    return thread
+
+
+def parked_on_full_slot(thread: threading.Thread) -> bool:
+    """Whether `thread` is inside queue.Queue.put on a full queue: it cannot go on until the
+    consumer takes an item, so whatever it was going to produce meanwhile it has produced."""
+    frame = sys._current_frames().get(thread.ident)
+    while frame is not None:
+        if frame.f_code is queue.Queue.put.__code__:
+            return frame.f_locals["self"].full()
+        frame = frame.f_back
+    return False
+
+
+def wait_until(condition, timeout: float = 10.0) -> bool:
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            return False
+        time.sleep(0.005)
+    return True
 
 
 def test_items_come_in_order_and_the_thread_ends():
@@ -25,9 +52,10 @@ def test_the_source_runs_at_most_depth_items_ahead():
 
     reader = read_ahead(source(), depth=1)
     assert next(reader) == 0
-    time.sleep(0.3)  # let the thread run as far as it may
+    # the thread has run as far as it may once it waits for room in the full slot
+    assert wait_until(lambda: parked_on_full_slot(reading_thread()))
     # one item handed out, one waiting in the slot, one produced and blocked on the full slot
-    assert len(produced) <= 3
+    assert len(produced) == 3
     reader.close()
 
 
@@ -59,8 +87,11 @@ def test_closing_early_stops_the_thread_before_returning():
     for item in reader:
         if item == 3:
             break
+    thread = reading_thread()
     reader.close()
+    # close() returned: the thread that alone runs the source has ended, so nothing can run it
+    # any more (no waiting needed to see whether it does)
+    assert not thread.is_alive()
     stopped_consuming.set()
-    time.sleep(0.3)
     assert threading.active_count() == before
     assert not touched.is_set()
