@@ -30,12 +30,12 @@ from ..starter import (EXAMPLE_CONFIG, EXAMPLE_ROSTER, ROSTER_RELATIVE, config_w
 from .mailbag import INTAKE, DemoMail, june
 from .servers import HOST, EmbeddedImap, SmtpSink
 from ..os_errors import os_reason
+from ..present.tables import KIND_SHORT
 
 MARKER = ".intake-demo"  # a folder holding it was made by the demo and may be cleared by it
 PASSWORD_ENV = "INTAKE_DEMO_IMAP_PASSWORD"
 OUTCOMES = {"accepted": "已登记", "needs_review": "待人工处理", "duplicate": "重复",
             "auto_reply": "自动回复，不答复", "ignored": "已忽略", "pending": "待处理"}
-KINDS = {"liaison_form": "附件1", "progress_table": "附件2", "summary": "总结", "weekly_report": "周报"}
 SENT_KINDS = {"ack": "回执", "remind": "催报提醒", "digest": "周汇总", "notice": "告知联络员"}
 WEEKDAYS = "一二三四五六日"
 MAX_PAUSE = 3.0  # seconds: --speed never makes one step drag
@@ -195,7 +195,7 @@ class _Run:
             rows = list(s.scalars(select(Message).where(Message.id > self.last_message).order_by(Message.id)))
             for m in rows:
                 self.last_message = m.id
-                kinds = "、".join(KINDS.get(k, k) for k in m.kinds or [])
+                kinds = "、".join(KIND_SHORT.get(k, k) for k in m.kinds or [])
                 errors = sum(len(a.errors or []) for a in m.attachments)
                 warnings = sum(len(a.warnings or []) for a in m.attachments)
                 found = "，".join([f"{errors} 处需更正"] * bool(errors) + [f"{warnings} 处提醒"] * bool(warnings))
