@@ -11,11 +11,11 @@ import logging
 import os
 import re
 import struct
-import unicodedata
 import zipfile
 
 from bot.forms import safety
 from bot.forms.document import Document
+from bot.forms.fold import fold
 from bot.forms.liaison import looks_like_liaison, parse_liaison
 from bot.forms.progress import DocumentText, fold_document, looks_like_progress, parse_progress
 from bot.forms.readers import (REASON_CORRUPT, Budget, ScanOnly, UnknownCharset, UnreadableFile, read_document,
@@ -50,7 +50,7 @@ _PROGRESS_WEAK_RE = re.compile(r"进展情况")
 
 def keyword_kind(text: str) -> str | None:
     """The kind one short text (subject, file name) names, by forms.md's keywords."""
-    folded = unicodedata.normalize("NFKC", text or "")
+    folded = fold(text, keep_spaces=True)
     if _LIAISON_RE.search(folded):
         return LIAISON_FORM
     if _PROGRESS_STRONG_RE.search(folded):

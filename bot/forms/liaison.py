@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Callable
 
 from bot.forms.document import Document
+from bot.forms.fold import fold
 from bot.forms.result import ERROR, LIAISON_FORM, PARSED, FormResult, Problem
 
 # (key, the form's own label, accepted spellings after folding). Folding removes spaces, makes
@@ -60,11 +61,6 @@ _EMAIL_RE = re.compile(r"[A-Za-z0-9._%+\-]+@[A-Za-z0-9\-]+(\.[A-Za-z0-9\-]+)+")
 _OFFICE_PHONE_RE = re.compile(r"(\(\d{3,4}\)|\d{3,4}-)?[\d\- ]+(转\d+)?")
 
 
-def _fold(text: str) -> str:
-    # str.split() splits on exactly the characters str.isspace() accepts, in C
-    return "".join(unicodedata.normalize("NFKC", text or "").split()).lower()
-
-
 _TRAILING_NOTE_RE = re.compile(r"[（(][^）)]*[）)]$")
 # Longer than any spelling with a note like （必填） and generous padding: prose, not a label.
 _MAX_LABEL_CHARS = 60
@@ -74,7 +70,7 @@ def label_key(text: str) -> str | None:
     """The field a cell's text names when the cell is a label ("姓  名：", "ＱＱ号", "E-mail")."""
     if len(text) > _MAX_LABEL_CHARS and len("".join(text.split())) > _MAX_LABEL_CHARS:
         return None
-    folded = _fold(text).rstrip(_LABEL_SUFFIX)
+    folded = fold(text, lower=True).rstrip(_LABEL_SUFFIX)
     if folded not in _SPELLINGS:
         folded = _TRAILING_NOTE_RE.sub("", folded)
     return _SPELLINGS.get(folded)
@@ -199,7 +195,7 @@ def _as_written(text: str) -> str:
 
 
 def _gender(text: str) -> str | None:
-    gender = _fold(text).removesuffix("性")
+    gender = fold(text, lower=True).removesuffix("性")
     return gender if gender in ("男", "女") else None
 
 
@@ -208,7 +204,7 @@ def _office_phone(text: str) -> str | None:
 
 
 def _qq(text: str) -> str | None:
-    qq = _fold(text)
+    qq = fold(text, lower=True)
     return qq if re.fullmatch(r"\d{5,12}", qq) else None
 
 
@@ -259,7 +255,7 @@ def _title_present(doc: Document) -> bool:
     for table in doc.tables:
         for row in table.rows[:3]:
             lines.extend(row)
-    return any(TITLE in folded and len(folded) <= 40 for folded in map(_fold, lines))
+    return any(TITLE in folded and len(folded) <= 40 for folded in (fold(line, lower=True) for line in lines))
 
 
 _CORE_KEYS = frozenset({"name", "mobile", "email", "unit_name"})
@@ -276,12 +272,12 @@ _CORE_SPELLINGS = tuple(_shortest(spellings) for key, _, spellings in FIELDS if 
 
 def _may_be_liaison(folded: str) -> bool:
     """Whether the title or spellings of three core labels occur anywhere in `folded`, the
-    whole document folded as `progress.fold_document` folds it (NFKC character by character,
-    whitespace and quotes dropped, some punctuation unified). A cell that `_fold` makes into a
+    whole document folded as `progress.fold_document` folds it (the folding rule with `marks`,
+    character by character). A cell that `label_key` (the rule with `lower`) makes into a
     label or the title leaves that label in `folded` too: the spellings hold none of the
-    characters the folding drops or unifies, and no character in them comes from composing
-    several; only case differs (`_fold` lower-cases), hence the ASCII spellings are tested on
-    the lower-cased text. False: the checks of `looks_like_liaison` cannot succeed."""
+    characters the marks drop or unify, and no character in them comes from composing
+    several; only case differs, hence the ASCII spellings are tested on the lower-cased text.
+    False: the checks of `looks_like_liaison` cannot succeed."""
     if TITLE in folded:
         return True
     lowered = None

@@ -6,8 +6,8 @@ names (第N周), which decides which Thursday deadline it answers.
 from __future__ import annotations
 
 import re
-import unicodedata
 
+from bot.forms.fold import fold
 from bot.forms.result import PARSED, SUMMARY, WEEKLY_REPORT, FormResult
 from bot.forms.values import chinese_to_int
 
@@ -21,14 +21,10 @@ _WEEKLY_RE = re.compile(r"周报|本周|每周|第\s*(?:[0-9]{1,2}|[一二两三
 _SUMMARY_RE = re.compile(r"总结")
 
 
-def _fold(text: str) -> str:
-    return unicodedata.normalize("NFKC", text or "")
-
-
 def named_week(*texts: str) -> int | None:
     """The week number the first of `texts` naming one says (第一周, 第1周, 第 2 周, 第十周)."""
     for text in texts:
-        match = _WEEK_RE.search(_fold(text))
+        match = _WEEK_RE.search(fold(text, keep_spaces=True))
         if not match:
             continue
         written = match.group(1)
@@ -41,7 +37,7 @@ def named_week(*texts: str) -> int | None:
 def kind_named_in(text: str) -> str | None:
     """One short text (a subject, a file name, a title): a weekly keyword wins over 总结, so
     "第一周工作总结" is a weekly report and "活动总结" the summary."""
-    folded = _fold(text)
+    folded = fold(text, keep_spaces=True)
     if _WEEKLY_RE.search(folded):
         return WEEKLY_REPORT
     if _SUMMARY_RE.search(folded):
@@ -61,12 +57,12 @@ def report_kind(subject: str, filename: str, text: str) -> str | None:
         kind = kind_named_in(source)
         if kind:
             return kind
-    head = _fold(head_lines(text))
+    head = fold(head_lines(text), keep_spaces=True)
     if "活动总结" in head or ("总结" in head and not _WEEKLY_RE.search(head)):
         return SUMMARY
     if _WEEKLY_RE.search(head):
         return WEEKLY_REPORT
-    body = _fold(text[:MAX_TEXT])
+    body = fold(text[:MAX_TEXT], keep_spaces=True)
     if _WEEKLY_RE.search(body):
         return WEEKLY_REPORT
     if re.search(r"活动总结|总结如下|工作总结", body):

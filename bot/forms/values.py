@@ -6,9 +6,10 @@ Every form parser and every file format goes through these two functions, so `�
 from __future__ import annotations
 
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Any
+
+from bot.forms.fold import fold
 
 EXPECT_NUMBER = "数字"
 EXPECT_INTEGER = "整数"
@@ -30,6 +31,7 @@ _NONE_WORDS = frozenset({"无", "暂无", "没有", "未开展", "无此项", "�
 _NONE_MARK_RE = re.compile(r"[-\u2010-\u2015\u2500\u2212/\\]+")
 _OPEN = "(（[【〔"
 _CLOSE = ")）]】〕"
+_CLAUSE_MARKS = "。，,；;：:、"
 
 # Units printed after the blanks (repeated inside by some units), longest first.
 _UNITS = tuple(
@@ -54,19 +56,24 @@ _CN_BIG_UNITS = {"万": 10_000, "萬": 10_000, "亿": 100_000_000, "億": 100_00
 _CN_CHARS = set(_CN_DIGITS) | set(_CN_SMALL_UNITS) | set(_CN_BIG_UNITS) | set("0123456789")
 
 
-def _fold(written: str) -> str:
-    """Full-width -> half-width (digits, brackets, commas), all whitespace removed."""
-    # str.split() splits on exactly the characters str.isspace() accepts, in C
-    return "".join(unicodedata.normalize("NFKC", written).split())
-
-
-def _strip_brackets(text: str) -> str:
-    """Drop the blank's own brackets when they came along with the value: `（3）`, `(3`, `3)`."""
+def strip_blank_brackets(written: str) -> str:
+    """What was written in a blank without the blank's own brackets when they came along —
+    `（3）`, `(3`, `3)`, `((3))`, `【3】` — nor the clause marks beside them (`3。`, `（3），`):
+    a leading bracket that nothing closes, a trailing one that nothing opened, an outer pair,
+    and spaces and clause marks at either end, until none is left. The value of a count blank
+    is read from it (on the folded text), and a Problem shows it (on the text as written)."""
+    text = written
     while True:
-        stripped = text.lstrip(_OPEN).rstrip(_CLOSE).strip("。，,；;：:、")
-        if stripped == text:
+        before = text
+        text = text.strip().strip(_CLAUSE_MARKS)
+        if text[:1] in _OPEN and not any(ch in _CLOSE for ch in text[1:]):
+            text = text[1:]
+        elif text[-1:] in _CLOSE and not any(ch in _OPEN for ch in text[:-1]):
+            text = text[:-1]
+        elif len(text) >= 2 and text[0] in _OPEN and text[-1] in _CLOSE:
+            text = text[1:-1]
+        if text == before:
             return text
-        text = stripped
 
 
 def _is_none_marker(text: str) -> bool:
@@ -78,7 +85,7 @@ def is_blank_marker(written: str | None) -> bool:
     (无 / 暂无 / 没有 / `/` / `—` / `-` / `－`), with or without the blank's brackets."""
     if written is None:
         return True
-    text = _strip_brackets(_fold(written))
+    text = strip_blank_brackets(fold(written))
     return text == "" or _is_none_marker(text)
 
 
@@ -188,7 +195,7 @@ def normalize_int(written: str | None) -> NormalizedValue:
         return NormalizedValue()
     if written.isdigit() and written.isascii():
         return NormalizedValue(int(written))  # the usual blank: what the rules below make of it
-    text = _strip_brackets(_fold(written))
+    text = strip_blank_brackets(fold(written))
     if text == "":
         return NormalizedValue()
     if _is_none_marker(text):

@@ -14,6 +14,8 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 
 from bot.forms import classify, liaison, progress, readers, safety, values
+from bot.forms.progress import folding
+from bot.forms.progress import header as progress_header
 from bot.forms.blank_forms import fill_liaison_docx, fill_progress_docx
 from bot.forms.document import Document, Table
 from bot.forms.progress_template import BLANKS, INT
@@ -167,7 +169,7 @@ def test_read_attachment_same_with_and_without_the_shared_archive():
 def _slow_fold(text: str) -> tuple[str, list[int]]:
     out, index = [], []
     for position, ch in enumerate(text):
-        piece = progress._fold_code(ord(ch))
+        piece = folding.fold_code(ord(ch))
         out.append(piece)
         index.extend([position] * len(piece))
     return "".join(out), index
@@ -179,10 +181,10 @@ def test_folding_learnt_by_translate_matches_char_by_char():
     for _ in range(500):
         text = "".join(rng.choice(alphabet) for _ in range(rng.randint(0, 30)))
         folded, index = _slow_fold(text)
-        assert progress._folded(text) == folded
-        assert progress._fold(text) == (folded, index)
-        fast = progress._fold_text(text)
-        if any(len(progress._fold_code(ord(ch))) > 1 for ch in text):
+        assert folding.fold_plain(text) == folded
+        assert folding.fold_indexed(text) == (folded, index)
+        fast = folding.fold_text(text)
+        if any(len(folding.fold_code(ord(ch))) > 1 for ch in text):
             assert fast is None  # ㈠ -> (一): the caller takes the slow path
             continue
         assert fast.folded == folded
@@ -191,17 +193,17 @@ def test_folding_learnt_by_translate_matches_char_by_char():
 
 
 def test_expanding_character_seen_again_is_still_noticed():
-    assert progress._fold_text("活动㈠") is None
-    assert progress._fold_text("活动㈠") is None  # never stored in the length-preserving table
-    assert progress._folded("活动㈠") == "活动(一)"
+    assert folding.fold_text("活动㈠") is None
+    assert folding.fold_text("活动㈠") is None  # never stored in the length-preserving table
+    assert folding.fold_plain("活动㈠") == "活动(一)"
 
 
 def test_document_text_says_when_the_bounds_cut_it():
     small = Document(("甲",), (Table((("乙", "丙"),)),), "甲\n乙\t丙", "docx")
     assert progress.fold_document(small).complete
-    many_rows = Document((), (Table(tuple(("行",) for _ in range(progress._MAX_ROWS + 1))),), "", "xlsx")
+    many_rows = Document((), (Table(tuple(("行",) for _ in range(folding.MAX_ROWS + 1))),), "", "xlsx")
     assert not progress.fold_document(many_rows).complete
-    long_text = Document(("字" * (progress._MAX_TEXT + 1),), (), "", "docx")
+    long_text = Document(("字" * (folding.MAX_TEXT + 1),), (), "", "docx")
     assert not progress.fold_document(long_text).complete
 
 
@@ -267,8 +269,8 @@ def test_plain_number_same_as_the_general_rules(written):
 
 def test_header_lines_without_label_characters_are_skipped():
     doc = Document(("填报单位：宿松县总工会  联系人：李明", "活动开展情况", "联系电话：13955600000"), (), "", "docx")
-    lines = progress._header_lines(doc)
+    lines = progress_header.header_lines(doc)
     assert lines == ["填报单位：宿松县总工会  联系人：李明", "联系电话：13955600000"]
-    header = progress._read_header(doc)
+    header = progress_header.read_header(doc)
     assert header["header.unit_name"] == "宿松县总工会"
     assert header["header.phone"] == "13955600000"

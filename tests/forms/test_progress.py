@@ -423,7 +423,8 @@ def test_never_raises_on_random_documents(paragraphs, tables):
 def test_the_whole_document_fast_path_reads_what_the_cell_by_cell_reading_reads():
     """Intact wording takes a shortcut (one regex per item over the folded document); on every
     form where it applies it must find exactly what the general reading finds."""
-    from bot.forms.progress import _exact_everywhere, _read_cell_by_cell, fold_document
+    from bot.forms.progress import fold_document
+    from bot.forms.progress.align import exact_everywhere, read_cell_by_cell
 
     rng = random.Random(7)
     fast = 0
@@ -431,9 +432,9 @@ def test_the_whole_document_fast_path_reads_what_the_cell_by_cell_reading_reads(
         form = random_form(rng, mangle_brackets=n % 2 == 0)  # odd: every value in its brackets
         layout = ["docx", "table", "lines"][n % 3]
         doc = _build(form, layout)
-        exact = _exact_everywhere(fold_document(doc))
+        exact = exact_everywhere(fold_document(doc))
         if exact is None:
             continue
         fast += 1
-        assert exact == _read_cell_by_cell(doc), (layout, form.written)
+        assert exact == read_cell_by_cell(doc), (layout, form.written)
     assert fast >= 30  # the shortcut is really taken, not only the general path tested
