@@ -116,6 +116,12 @@ def test_a_locked_database_makes_the_cycle_wait_not_fail(setup):
 # ---------------------------------------------------------------------------- IMAP and SMTP down
 
 
+def _refusals(setup) -> int:
+    """How many times the daemon's log says the SMTP server refused a mail it will retry."""
+    path = setup.dir / "store" / "logs" / "intake.log"
+    return path.read_text(encoding="utf-8").count("发送失败，稍后重试") if path.exists() else 0
+
+
 def test_imap_server_restarted_mid_fetch_and_smtp_down_then_back(make_setup):
     """`intake run` over a backlog: Dovecot is stopped and started again while the daemon is
     fetching, and the SMTP server refuses everything for a while; in the end every mail is
@@ -134,7 +140,9 @@ def test_imap_server_restarted_mid_fetch_and_smtp_down_then_back(make_setup):
             assert daemon.wait_until(lambda: store.exists() and len(list(store.rglob("*.eml"))) >= 5, timeout=120)
             setup.dovecot.restart(down_for=2.0)  # mid-fetch: the backlog is still coming in
             assert daemon.wait_until(lambda: len(list(store.rglob("*.eml"))) == total, timeout=300), daemon.err
-            time.sleep(3)  # acknowledgements are queued and refused meanwhile
+            # acknowledgements are queued and refused meanwhile: wait until the daemon has seen
+            # a refusal, rather than for a fixed time
+            assert daemon.wait_until(lambda: _refusals(setup) > 0, timeout=120), daemon.err
             assert setup.sent_to("tcszgh@example.test") == []
             setup.smtp.fail_with = None  # the SMTP server is back: the outbox drains
             assert daemon.wait_until(lambda: len(setup.sent_to("tcszgh@example.test")) >= total, timeout=600), daemon.err
