@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 import pytest
 
 from bot.forms.blank_forms import fill_liaison_xlsx, fill_progress_docx, fill_progress_xlsx
-from bot.forms.libreoffice import convert
+from bot.forms.readers.libreoffice import convert
 from bot.forms.progress_template import BLANKS
 from tests.fixtures.mails import build_mail, zip_bomb
 from tests.fixtures.office_files import expected_messages, sample_attachments

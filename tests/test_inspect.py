@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import create_engine, inspect as sa_inspect
 
 from bot.forms.blank_forms import fill_liaison_xlsx, fill_progress_docx, fill_progress_xlsx
-from bot.forms.libreoffice import convert
+from bot.forms.readers.libreoffice import convert
 from tests.conftest import ROOT, SAMPLES
 from tests.fixtures.mails import build_mail, forwarded, zip_bomb, zip_bytes
 from tests.fixtures.office_files import LIAISON_VALUES, expected_messages, png_image, sample_attachments

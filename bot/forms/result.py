@@ -55,7 +55,7 @@ class FormResult:
 
 
 # ---------------------------------------------------------------------------- reading limits
-# What reading one file may cost (bot/forms/readers.py enforces them; docs/RELIABILITY.md
+# What reading one file may cost (bot/forms/readers/ enforces them; docs/RELIABILITY.md
 # lists the hostile inputs they answer), and the reasons given when a file goes beyond.
 
 MAX_CELL_CHARS = 32_767  # Excel's own limit for one cell

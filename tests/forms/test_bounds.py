@@ -15,7 +15,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.forms import classify, libreoffice, readers, sandbox
+from bot.forms import classify, readers
+from bot.forms.readers import bounds, libreoffice, sandbox
 from bot.forms.readers import Budget, ReadTimeout, UnreadableFile, read_document, read_html_text
 from bot.forms.result import ERROR, MAX_DOCUMENT_CHARS, SKIPPED, reason_memory, reason_timeout
 from tests.fixtures import hostile_files as H
@@ -68,14 +69,14 @@ def _sandbox_children() -> list[int]:
         except (OSError, ValueError):
             continue
         ppid = next((int(line.split()[1]) for line in status.splitlines() if line.startswith("PPid:")), None)
-        if ppid == os.getpid() and b"bot.forms.sandbox" in cmdline:
+        if ppid == os.getpid() and b"bot.forms.readers" in cmdline:
             found.append(int(entry.name))
     return found
 
 
 def test_a_sandboxed_read_stops_at_its_budget_and_leaves_no_child():
     data = H.big_table(4000, 100)  # 400,000 cells: far over the in-process bound, read in the sandbox
-    assert readers.heavy_part("xlsx", zipfile.ZipFile(io.BytesIO(data)).infolist())
+    assert sandbox.heavy_part("xlsx", zipfile.ZipFile(io.BytesIO(data)).infolist())
     result = classify.read_attachment("数据.xlsx", data, timeout=0.5)
     assert result.status == ERROR and result.reason == "文件读取超过时间限制（0.5 秒），已停止"
     assert _sandbox_children() == []
@@ -105,10 +106,10 @@ def test_heavy_parts_decide_where_a_package_is_read():
     def members(data):
         return zipfile.ZipFile(io.BytesIO(data)).infolist()
 
-    assert readers.heavy_part("docx", members(H.tiny_runs(2000)), "word/document.xml") is None
-    assert "word/document.xml" in readers.heavy_part("docx", members(H.tiny_runs(100_000)), "word/document.xml")
-    assert readers.heavy_part("xlsx", members(H.dimension_claim())) is None
-    assert readers.heavy_part("xlsx", members(H.bloated_styles())).startswith("XML ")
+    assert sandbox.heavy_part("docx", members(H.tiny_runs(2000)), "word/document.xml") is None
+    assert "word/document.xml" in sandbox.heavy_part("docx", members(H.tiny_runs(100_000)), "word/document.xml")
+    assert sandbox.heavy_part("xlsx", members(H.dimension_claim())) is None
+    assert sandbox.heavy_part("xlsx", members(H.bloated_styles())).startswith("XML ")
     # a shared-strings part under another name counts as well
     package = H.xlsx_package([H.worksheet("")], shared=[H.noise(3 * 1024 * 1024)])
     renamed = io.BytesIO()
@@ -116,7 +117,7 @@ def test_heavy_parts_decide_where_a_package_is_read():
         for info in source.infolist():
             content = source.read(info).replace(b"sharedStrings.xml", b"strings.xml")
             target.writestr(info.filename.replace("sharedStrings.xml", "strings.xml"), content)
-    assert readers.heavy_part("xlsx", members(renamed.getvalue()))
+    assert sandbox.heavy_part("xlsx", members(renamed.getvalue()))
 
 
 # ---------------------------------------------------------------------------- text
@@ -219,11 +220,11 @@ class _in_process:
     """Read in this process whatever the size (as the sandbox child does)."""
 
     def __enter__(self):
-        self.saved = readers.IN_SANDBOX
-        readers.IN_SANDBOX = True
+        self.saved = sandbox.IN_SANDBOX
+        sandbox.IN_SANDBOX = True
 
     def __exit__(self, *exc):
-        readers.IN_SANDBOX = self.saved
+        sandbox.IN_SANDBOX = self.saved
 
 
 def test_no_budget_outlives_its_read():
@@ -231,7 +232,7 @@ def test_no_budget_outlives_its_read():
     for name, data in ((H.fragment_name(1), H.outlook_fragment(1)), ("a.txt", H.WEEKLY_TEXT.encode()),
                        ("a.docx", H.tiny_runs(100)), ("a.xlsx", H.dimension_claim())):
         classify.read_attachment(name, data, timeout=0.5)
-        assert readers._BUDGET.get() is None
+        assert bounds._BUDGET.get() is None
     read_html_text(H.outlook_fragment(1))
     readers.read_docx(H.tiny_runs(100))
-    assert readers._BUDGET.get() is None
+    assert bounds._BUDGET.get() is None

@@ -6,7 +6,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.forms import classify, libreoffice
+from bot.forms import classify
+from bot.forms.readers import libreoffice
 from bot.forms.classify import REASON_SCAN, REASON_UNRECOGNISED, read_attachment, read_body
 from bot.forms.readers import REASON_XML_ENTITY
 from bot.forms.result import (ERROR, EVIDENCE, LIAISON_FORM, PARSED, PROGRESS_TABLE, SKIPPED, SUMMARY,

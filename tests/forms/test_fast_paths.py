@@ -14,6 +14,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 
 from bot.forms import classify, liaison, progress, readers, safety, values
+from bot.forms.readers import docx as docx_reader
 from bot.forms.progress import folding
 from bot.forms.progress import header as progress_header
 from bot.forms.blank_forms import fill_liaison_docx, fill_progress_docx
@@ -97,8 +98,8 @@ def _word_markup_docx() -> bytes:
 
 def _body_paragraphs(data: bytes):
     with zipfile.ZipFile(io.BytesIO(data)) as archive:
-        root = readers._main_part(archive)
-    return list(root.iter(*readers._P))
+        root = docx_reader._main_part(archive)
+    return list(root.iter(*docx_reader._P))
 
 
 def test_run_by_run_text_is_what_the_walk_reads():
@@ -109,10 +110,10 @@ def test_run_by_run_text_is_what_the_walk_reads():
     taken = 0
     for paragraph in _body_paragraphs(data):
         parts: list[str] = []
-        if readers._read_runs(paragraph, parts):
+        if docx_reader._read_runs(paragraph, parts):
             taken += 1
-            assert "".join(parts) == readers._walked_paragraph_text(paragraph)
-        assert readers._paragraph_text(paragraph) == readers._walked_paragraph_text(paragraph)
+            assert "".join(parts) == docx_reader._walked_paragraph_text(paragraph)
+        assert docx_reader._paragraph_text(paragraph) == docx_reader._walked_paragraph_text(paragraph)
     assert taken == 4  # all but the paragraphs with a w:del and a w:smartTag: the shortcut is really taken
 
 
@@ -120,13 +121,13 @@ def test_run_by_run_text_is_what_the_walk_reads():
                                    lambda: fill_progress_docx({b.key: "3" for b in BLANKS}, {})])
 def test_fixtures_read_the_same_either_way(build):
     for paragraph in _body_paragraphs(build()):
-        assert readers._paragraph_text(paragraph) == readers._walked_paragraph_text(paragraph)
+        assert docx_reader._paragraph_text(paragraph) == docx_reader._walked_paragraph_text(paragraph)
 
 
 def test_text_boxes_go_to_the_general_walk():
     for paragraph in _body_paragraphs(rich_docx()):
         if any(True for _ in paragraph.iterdescendants(W_P)):
-            assert not readers._read_runs(paragraph, [])
+            assert not docx_reader._read_runs(paragraph, [])
 
 
 # ---------------------------------------------------------------------------- sniff + reader

@@ -7,8 +7,9 @@ from pathlib import Path
 
 import pytest
 
-from bot.forms import libreoffice, safety
-from bot.forms.libreoffice import ConversionError, convert
+from bot.forms import safety
+from bot.forms.readers import libreoffice
+from bot.forms.readers.libreoffice import ConversionError, convert
 from bot.forms.readers import UnreadableFile, read_document
 from tests.fixtures.office_files import liaison_docx, liaison_columns_xlsx, report_docx
 

@@ -3,7 +3,8 @@ from __future__ import annotations
 
 import pytest
 
-from bot.forms import libreoffice, readers, safety
+from bot.forms import readers, safety
+from bot.forms.readers import libreoffice, sandbox
 from bot.forms.readers import REASON_XML_ENTITY, ScanOnly, UnreadableFile, read_document
 from tests.fixtures.office_files import (EXTERNAL_ENTITY, LIAISON_VALUES, encrypted_ooxml, entity_docx, entity_xlsx,
                                          far_cell_xlsx, html_table, image_only_docx, jpeg_header, liaison_columns_xlsx,
@@ -121,8 +122,6 @@ def test_xlsx_merges_numbers_dates_and_sheets():
 
 
 def test_big_packages_are_read_in_the_sandbox_with_the_same_result(monkeypatch):
-    from bot.forms import sandbox
-
     files = (("a.xlsx", merged_xlsx()), ("b.xlsx", far_cell_xlsx()), ("c.docx", vmerge_docx()))
     here = [read_document(data, name) for name, data in files]
     started = []
@@ -134,8 +133,8 @@ def test_big_packages_are_read_in_the_sandbox_with_the_same_result(monkeypatch):
 
     monkeypatch.setattr(sandbox, "read", counting)
     # every package counts as big now: each is read by a child (which reads it in its own process)
-    monkeypatch.setattr(readers, "IN_PROCESS_XLSX_XML", 0)
-    monkeypatch.setattr(readers, "IN_PROCESS_MAIN_PART", 0)
+    monkeypatch.setattr(sandbox, "IN_PROCESS_XLSX_XML", 0)
+    monkeypatch.setattr(sandbox, "IN_PROCESS_MAIN_PART", 0)
     assert [read_document(data, name) for name, data in files] == here
     assert started == ["xlsx", "xlsx", "docx"]
 

@@ -8,7 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from bot.forms import libreoffice, safety
+from bot.forms import safety
+from bot.forms.readers import libreoffice
 from tests.fixtures.office_files import (MAGIC_SAMPLES, bmp_image, cfb_file, encrypted_ooxml, jpeg_header,
                                          liaison_columns_xlsx, liaison_docx, lying_sizes_zip, many_members_zip,
                                          png_image, rtf_document, html_table, sample_attachments, text_pdf,

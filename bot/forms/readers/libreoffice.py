@@ -14,7 +14,8 @@ import subprocess
 import tempfile
 from pathlib import Path
 
-from bot.forms.readers import LIBREOFFICE_MEMORY_MB, UnreadableFile, limit_child
+from bot.forms.readers.bounds import LIBREOFFICE_MEMORY_MB, limit_child
+from bot.forms.readers.errors import ConversionError
 
 REASON_NOT_INSTALLED = "服务器未安装 LibreOffice，无法读取 .doc/.wps 文件"
 REASON_TIMEOUT = "文件转换超时，无法读取，请另存为 .docx 或 .xlsx 后重新发送"
@@ -31,10 +32,6 @@ _TARGET_FILTER = {"docx": "docx:MS Word 2007 XML", "xlsx": "xlsx:Calc MS Excel 2
                   "doc": "doc:MS Word 97", "xls": "xls:MS Excel 97", "pdf": "pdf"}
 # An HTML page pretending to be a spreadsheet must be opened by Calc, not Writer.
 _HTML_CALC_FILTER = "--infilter=calc_HTML_WebQuery"
-
-
-class ConversionError(UnreadableFile):
-    """The file could not be converted; `reason` is Chinese, for the sender."""
 
 
 def soffice_path() -> str | None:
