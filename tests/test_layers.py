@@ -11,7 +11,7 @@ from tests.conftest import ROOT
 
 # Low to high. A module may import its own layer and the ones below it, never one above.
 LAYERS: tuple[tuple[str, ...], ...] = (
-    ("bot", "bot.clock", "bot.os_errors", "bot.resources", "bot.cli_zh", "bot.progress_bars"),
+    ("bot", "bot.clock", "bot.os_errors", "bot.resources", "bot.cli_zh", "bot.progress_bars", "bot.zipguard"),
     ("bot.config", "bot.outfiles", "bot.logsetup"),
     ("bot.mail", "bot.forms"),  # formats and protocols: bytes in, dataclasses out
     ("bot.store", "bot.campaign"),  # the database; the campaign's calendar, roster, standings

@@ -13,6 +13,8 @@ import re
 import struct
 import zipfile
 
+from bot.zipguard import MAX_RATIO, expands_too_much
+
 REASON_ENCRYPTED = "文件设有密码，无法打开，请去掉密码后重新发送"
 REASON_BAD_ZIP = "文件已损坏（压缩结构无效），无法打开，请重新保存后发送"
 
@@ -22,13 +24,10 @@ WORD_VIA_LIBREOFFICE = frozenset({"doc", "wps", "rtf", "odt", "html"})
 CALC_VIA_LIBREOFFICE = frozenset({"xls", "et", "ods"})
 
 _OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-# A member counts towards the ratio check only from this size on: tiny parts compress
-# unevenly, and a bomb needs volume to do harm.
-_RATIO_MIN_MEMBER = 1024 * 1024
 
 
 def check_zip(data: bytes, *, max_members: int = 2000, max_total: int = 100 * 1024 * 1024,
-              max_ratio: int = 200) -> str | None:
+              max_ratio: int = MAX_RATIO) -> str | None:
     """A Chinese reason why this zip (docx/xlsx/...) must not be opened, or None when it is safe.
 
     Reads the central directory only. zipfile itself never inflates a member beyond the size
@@ -45,7 +44,7 @@ def check_zip(data: bytes, *, max_members: int = 2000, max_total: int = 100 * 10
 
 
 def check_members(members: list[zipfile.ZipInfo], *, max_members: int = 2000, max_total: int = 100 * 1024 * 1024,
-                  max_ratio: int = 200) -> str | None:
+                  max_ratio: int = MAX_RATIO) -> str | None:
     """`check_zip` on the directory of an archive the caller has opened already."""
     if len(members) > max_members:
         return f"文件内含条目过多（{len(members)}个），疑为恶意文件，未打开"
@@ -56,12 +55,12 @@ def check_members(members: list[zipfile.ZipInfo], *, max_members: int = 2000, ma
             return REASON_ENCRYPTED
         total += info.file_size
         packed += info.compress_size
-        if info.file_size >= _RATIO_MIN_MEMBER and info.file_size > max_ratio * max(info.compress_size, 1):
+        if expands_too_much(info.file_size, info.compress_size, max_ratio):
             return (f"文件中的“{_short(info.filename)}”压缩比异常（{info.file_size // max(info.compress_size, 1)}倍），"
                     "疑为压缩炸弹，未打开")
     if total > max_total:
         return f"文件解压后过大（约{total / 1024 / 1024:.0f}MB），疑为压缩炸弹，未打开"
-    if total >= _RATIO_MIN_MEMBER and total > max_ratio * max(packed, 1):
+    if expands_too_much(total, packed, max_ratio):
         return f"文件压缩比异常（{total // max(packed, 1)}倍），疑为压缩炸弹，未打开"
     return None
 

@@ -5,7 +5,8 @@ format, an archive is opened here and only here, with the same guards:
 
 - member count: more than `max_members` files and nothing is opened;
 - size: the members' declared sizes against what is left of the mail's budget (`Budget`,
-  shared by every archive of one mail) and against `max_ratio` times the packed size; and
+  shared by every archive of one mail) and against `max_ratio` times the packed size
+  (`bot.zipguard`, the rule office documents are held to as well); and
   since declared sizes can lie, no member is read beyond its declared size or the budget
   (a read that goes on past it is a bomb);
 - nesting is decided by the caller (`bot.mail.mime`: an archive in an archive in the mail,
@@ -36,11 +37,10 @@ import zipfile
 import zlib
 from dataclasses import dataclass, field
 
+from bot.zipguard import MAX_RATIO, expands_too_much
+
 ZIP, SEVEN_ZIP, RAR = "zip", "7z", "rar"
 
-# Below this many bytes a high compression ratio is harmless (10 KB of spaces
-# compresses 200:1); the ratio test only guards against real expansion.
-RATIO_FLOOR = 1024 * 1024
 # Stored and deflate are what Windows, WinRAR, 7-Zip and WeChat write. bzip2/LZMA zip members
 # are refused: zipfile decompresses them without an output bound, so one small read could
 # expand to gigabytes before any cap applies.
@@ -63,7 +63,7 @@ _RAR_TIMEOUT = 120
 class Limits:
     max_members: int = 200
     max_total: int = 200 * 1024 * 1024
-    max_ratio: int = 200
+    max_ratio: int = MAX_RATIO
 
 
 @dataclass
@@ -292,7 +292,7 @@ class _Reader:
         packed = sum(m.packed for m in members if m.packed is not None)
         if any(m.packed is None for m in members):
             packed = max(packed, len(self.data))
-        if total > self.budget.remaining or (total > RATIO_FLOOR and total > limits.max_ratio * max(packed, 1)):
+        if total > self.budget.remaining or expands_too_much(total, packed, limits.max_ratio):
             return self._bomb()
         password = self._password_for([m for m in members if m.encrypted and not m.refused], passwords)
         extracted: list[tuple[str, bytes]] = []

@@ -45,6 +45,7 @@ from bot.mail.headers import (
     recover_8bit, unfold,
 )
 from bot.mail.message import Attachment, ParsedMail
+from bot.zipguard import MAX_RATIO
 
 _NESTED_ZIP_LEVELS = 2  # an archive in the mail, and an archive inside that one: no deeper
 # How much body text (plain and HTML) is searched for big-attachment links.
@@ -65,7 +66,7 @@ _HEAD_BYTES = 256 * 1024
 
 def parse_mail(raw: bytes, *, max_parts: int = 2000, max_depth: int = 10,
                max_zip_members: int = 200, max_zip_total: int = 200 * 1024 * 1024,
-               max_zip_ratio: int = 200, max_bytes: int = MAX_MAIL_BYTES) -> ParsedMail:
+               max_zip_ratio: int = MAX_RATIO, max_bytes: int = MAX_MAIL_BYTES) -> ParsedMail:
     """Everything the pipeline reads from one mail. See the module docstring. A mail over
     `max_bytes` yields its headers and one problem, no body and no files."""
     limits = _Limits(max_parts, max_depth, max_zip_members, max_zip_total, max_zip_ratio, max_bytes)
