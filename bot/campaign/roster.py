@@ -3,8 +3,8 @@
 CSV columns (interface.md): unit, aliases (|-separated), category, emails (|-separated), and
 optionally contact and mobile: the person the office's own list names, the unit's contact until
 its liaison form arrives. Files without the optional columns read as before.
-Excel on a Chinese Windows saves CSV as GBK, so both UTF-8 (with or without BOM) and GB18030
-are read.
+Excel on a Chinese Windows saves CSV as GBK: a CSV is read in the charsets a text attachment
+is read in (`decode_csv`).
 """
 from __future__ import annotations
 
@@ -15,6 +15,8 @@ import re
 import unicodedata
 from dataclasses import dataclass
 from pathlib import Path
+
+from ..forms.safety import decode_text
 from ..os_errors import os_reason
 
 
@@ -30,6 +32,13 @@ class Unit:
     emails: tuple[str, ...]
     contact: str = ""  # from the roster, not a liaison form: a name to address until one arrives
     mobile: str = ""
+
+
+def decode_csv(raw: bytes) -> str | None:
+    """The characters of a CSV file (the roster, or the office's list `roster_import` reads):
+    UTF-8 with or without BOM, GB18030 from Chinese Windows, UTF-16/32 — `safety.decode_text`,
+    the rule a text attachment is read by; a blank file is empty. None: another charset."""
+    return decode_text(raw) if raw.strip() else raw.decode("ascii")  # blank: ASCII whitespace
 
 
 _NOISE = re.compile(r"[\s\"'“”‘’《》<>（）()\[\]【】:：,，、.。·•_\-—]+")
@@ -93,13 +102,8 @@ class Roster:
 
     @classmethod
     def parse(cls, raw: bytes, source: str = "名单") -> Roster:
-        for encoding in ("utf-8-sig", "gb18030"):
-            try:
-                text = raw.decode(encoding)
-                break
-            except UnicodeDecodeError:
-                continue
-        else:  # pragma: no cover - gb18030 decodes any byte string
+        text = decode_csv(raw)
+        if text is None:
             raise RosterError(f"单位名单 {source} 的编码无法识别（请存为 UTF-8 或 GBK）")
         reader = csv.DictReader(io.StringIO(text))
         fields = [f.strip().lower() for f in (reader.fieldnames or [])]

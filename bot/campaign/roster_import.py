@@ -15,13 +15,13 @@ import csv
 import io
 import re
 import shutil
-import unicodedata
 import warnings
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from .roster import Roster, RosterError
+from .roster import Roster, RosterError, decode_csv
+from ..forms.fold import fold
 from ..os_errors import os_reason
 
 # Header text (folded: NFKC, no spaces, lower case, no trailing number) -> roster column.
@@ -91,13 +91,14 @@ class Imported:
         return out
 
 
-def _fold(text: str) -> str:
-    return re.sub(r"\s+", "", unicodedata.normalize("NFKC", text)).lower().rstrip(":：")
+def _header_key(text: str) -> str:
+    """A header as HEADERS spells it: the folding rule with `lower`, a trailing colon dropped."""
+    return fold(text, lower=True).rstrip(":")
 
 
 def _header_column(text: str) -> str | None:
     """The roster column a header names; 邮箱1, 邮箱2 and 备用邮箱 are all addresses."""
-    folded = _fold(text)
+    folded = _header_key(text)
     return _HEADER_LOOKUP.get(folded) or _HEADER_LOOKUP.get(folded.rstrip("0123456789"))
 
 
@@ -148,13 +149,8 @@ def _xlsx_rows(data: bytes, path: Path) -> list[list[str]]:
 
 
 def _csv_rows(data: bytes, path: Path) -> list[list[str]]:
-    for encoding in ("utf-8-sig", "gb18030"):  # Excel on a Chinese Windows saves CSV as GBK
-        try:
-            text = data.decode(encoding)
-            break
-        except UnicodeDecodeError:
-            continue
-    else:  # pragma: no cover - gb18030 decodes any byte string
+    text = decode_csv(data)
+    if text is None:
         raise RosterImportError(f"{path.name} 的编码无法识别（请存为 UTF-8 或 GBK）")
     return [[c.strip() for c in row] for row in csv.reader(io.StringIO(text))]
 
@@ -187,7 +183,7 @@ class _Row:
 def _addresses(cell: str) -> tuple[list[str], list[str]]:
     """(the addresses in a cell, the pieces of it that are not one). 张三<zs@x.cn> is zs@x.cn."""
     good, bad = [], []
-    for piece in _EMAIL_SPLIT.split(unicodedata.normalize("NFKC", cell)):
+    for piece in _EMAIL_SPLIT.split(fold(cell, keep_spaces=True)):
         piece = piece.strip()
         if not piece or piece.lower() in _NOTHING:
             continue
@@ -213,7 +209,7 @@ def convert(rows: list[list[str]]) -> Imported:
     used_positions = {p for positions in columns.values() for p in positions}
     used = [header[p] for p in sorted(used_positions)]
     ignored = [text for p, text in enumerate(header)
-               if text and p not in used_positions and _fold(text) not in _NUMBERING]
+               if text and p not in used_positions and _header_key(text) not in _NUMBERING]
 
     units: dict[str, _Row] = {}
     skipped, notes = [], []
@@ -222,7 +218,7 @@ def convert(rows: list[list[str]]) -> Imported:
         if not (get(row, "unit") or get(row, "aliases") or get(row, "emails")):
             continue  # an empty row, or one holding only its 序号 or a merged 类别
         # Chinese unit names have no spaces; a line break typed into the cell is not part of it.
-        name = re.sub(r"\s+", "", unicodedata.normalize("NFKC", get(row, "unit")))
+        name = fold(get(row, "unit"))
         if not name:
             skipped.append(Skipped(number, "缺少单位名称"))
             continue
@@ -230,10 +226,10 @@ def convert(rows: list[list[str]]) -> Imported:
         for value in bad:
             notes.append(f"第 {number} 行：{name} 的邮箱“{value}”无效，已略过这一项（单位照常导入）")
         aliases = [a for a in _ALIAS_SPLIT.split(get(row, "aliases")) if a and a != name]
-        contact = " ".join(unicodedata.normalize("NFKC", get(row, "contact")).split())
+        contact = " ".join(fold(get(row, "contact"), keep_spaces=True).split())
         if contact.lower() in _NOTHING:
             contact = ""
-        mobile = " ".join(unicodedata.normalize("NFKC", get(row, "mobile")).split())
+        mobile = " ".join(fold(get(row, "mobile"), keep_spaces=True).split())
         if mobile and sum(c.isdigit() for c in mobile) < _MOBILE_DIGITS:
             if mobile.lower() not in _NOTHING:
                 notes.append(f"第 {number} 行：{name} 的手机“{mobile}”不是电话号码，已略过这一项")

@@ -127,6 +127,27 @@ def test_a_roster_without_contact_columns_stays_four_columns(tmp_path):
     assert "邮箱“待补充”无效" in proc.stdout
 
 
+def test_a_csv_is_read_in_the_charsets_a_text_attachment_is_read_in(tmp_path):
+    """One decoder for CSV (safety.decode_text, as for a .csv attached to a mail): UTF-16 as
+    Excel's "Unicode" saving writes it is read; a charset it does not know is one line, exit 1."""
+    from bot.forms.readers import read_document
+
+    assert intake("init", str(tmp_path)).returncode == 0
+    config = str(tmp_path / "config.toml")
+    source = tmp_path / "名单.csv"
+    text = "单位名称,电子邮箱\n宿松县总工会,ssxzgh@example.test\n"
+    source.write_bytes(text.encode("utf-16"))
+    assert "\n".join(read_document(source.read_bytes(), source.name).paragraphs) == text
+    proc = intake("--config", config, "roster", "import", str(source))
+    assert proc.returncode == 0, proc.stderr
+    assert Roster.load(tmp_path / "data" / "units.csv").by_name["宿松县总工会"].emails == ("ssxzgh@example.test",)
+
+    source.write_bytes("単位名称,電子メール\n東京都,tokyo@example.test\n".encode("shift_jis"))
+    proc = intake("--config", config, "roster", "import", str(source))
+    assert proc.returncode == 1
+    assert proc.stderr.strip().splitlines() == ["错误：名单.csv 的编码无法识别（请存为 UTF-8 或 GBK）"]
+
+
 def test_the_roster_contact_is_addressed_until_a_liaison_form_arrives(make_setup, tmp_path):
     roster = tmp_path / "units.csv"
     roster.write_text("unit,aliases,category,emails,contact,mobile\n"
