@@ -51,11 +51,11 @@ def parse_progress(doc: Document, document: DocumentText | None = None) -> FormR
         else:
             result = normalize_text(written)
         values[blank.key] = result.value
-        shown = strip_blank_brackets(written)
         if result.error:
-            errors.append(Problem(blank.key, blank.label, shown, result.error))
+            errors.append(Problem(blank.key, blank.label, strip_blank_brackets(written), result.error))
         elif result.warning:
-            warnings.append(Problem(blank.key, blank.label, shown, EXPECT_NUMBER, result.value))
+            warnings.append(Problem(blank.key, blank.label, strip_blank_brackets(written), EXPECT_NUMBER,
+                                    result.value))
     if not found:
         return FormResult(PROGRESS_TABLE, ERROR, values=values, reason=REASON_NO_TABLE)
     return FormResult(PROGRESS_TABLE, PARSED, values=values, errors=tuple(errors), warnings=tuple(warnings))
