@@ -43,7 +43,7 @@ from pathlib import Path
 from bot.forms import safety
 from bot.forms.document import Document, Table
 from bot.forms.result import (MAX_CELL_CHARS, MAX_DOCUMENT_CHARS, REASON_CELL_TOO_LONG, REASON_TOO_DEEP,
-                              REASON_TOO_MUCH_TEXT, reason_timeout)
+                              REASON_TOO_MUCH_TABLE_TEXT, REASON_TOO_MUCH_TEXT, reason_timeout)
 
 
 class UnreadableFile(Exception):
@@ -100,10 +100,11 @@ class Budget:
             raise ReadTimeout(reason_timeout(self.seconds))
         return left
 
-    def charge(self, chars: int) -> None:
+    def charge(self, chars: int, *, table: bool = False) -> None:
+        """`table`: the characters are a table's (its grid positions), which names the reason."""
         self.chars += chars
         if self.chars > MAX_DOCUMENT_CHARS:
-            raise UnreadableFile(REASON_TOO_MUCH_TEXT)
+            raise UnreadableFile(REASON_TOO_MUCH_TABLE_TEXT if table else REASON_TOO_MUCH_TEXT)
         if time.monotonic() > self.deadline:
             raise ReadTimeout(reason_timeout(self.seconds))
 
@@ -585,7 +586,7 @@ def _collect_text(element, parts: list[str], top: bool = False) -> None:
         if parts and not parts[-1].endswith("\n"):
             parts.append("\n")
         nested = "\n".join("\t".join(_dedupe(row)) for row in _table_grid(element))
-        _budget().charge(len(nested))
+        _budget().charge(len(nested), table=True)
         parts.append(nested)
         parts.append("\n")
         return
@@ -663,7 +664,7 @@ def _table_grid(table) -> list[tuple[str, ...]]:
         cells.extend([""] * after)
         cells = cells[:MAX_COLS]
         # every position counts: a merged cell's text is read again wherever it repeats
-        budget.charge(sum(map(len, cells)))
+        budget.charge(sum(map(len, cells)), table=True)
         grid.append(cells)
     width = max((len(row) for row in grid), default=0)
     return [tuple(row + [""] * (width - len(row))) for row in grid]
@@ -676,7 +677,7 @@ def _cell_text(cell) -> str:
             pieces.append(_paragraph_text(item))
         else:
             nested = "\n".join("\t".join(_dedupe(row)) for row in _table_grid(item))
-            _budget().charge(len(nested))
+            _budget().charge(len(nested), table=True)
             pieces.append(nested)
     return "\n".join(pieces)
 
@@ -741,7 +742,7 @@ def _sheet_grid(workbook, sheet, archive: zipfile.ZipFile, budget: Budget) -> li
                     if text:
                         present[r, c] = text
                         chars += len(text)
-                budget.charge(chars)
+                budget.charge(chars, table=True)
         except ParseError:
             if not source.cut:  # the XML ends where the rows end: the parser says so
                 raise
@@ -756,7 +757,7 @@ def _sheet_grid(workbook, sheet, archive: zipfile.ZipFile, budget: Budget) -> li
     for min_row, min_col, max_row, max_col in merges:
         top = grid[min_row - 1][min_col - 1]
         last_row, last_col = min(max_row, height), min(max_col, width)
-        budget.charge(len(top) * ((last_row - min_row + 1) * (last_col - min_col + 1) - 1))
+        budget.charge(len(top) * ((last_row - min_row + 1) * (last_col - min_col + 1) - 1), table=True)
         for r in range(min_row - 1, last_row):
             grid[r][min_col - 1:last_col] = [top] * (last_col - min_col + 1)
     # Trailing empty rows and columns carry nothing (formatting often stretches the dimension).

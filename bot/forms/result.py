@@ -63,7 +63,9 @@ MAX_DOCUMENT_CHARS = 2_000_000  # every paragraph and every grid position of one
 XML_MAX_DEPTH = 256  # libxml2's limit without XML_PARSE_HUGE
 
 REASON_CELL_TOO_LONG = f"表格单元格文字超过 {MAX_CELL_CHARS} 字（Excel 上限），未读取"
-REASON_TOO_MUCH_TEXT = f"文件文字总量超过 {MAX_DOCUMENT_CHARS // 10_000} 万字（合并单元格的文字按所占格数计），未读取"
+REASON_TOO_MUCH_TEXT = f"文件文字总量超过 {MAX_DOCUMENT_CHARS // 10_000} 万字，未读取"
+REASON_TOO_MUCH_TABLE_TEXT = (f"文件表格文字总量超过 {MAX_DOCUMENT_CHARS // 10_000} 万字（合并单元格的文字按所占格数计），"
+                              "未读取")
 REASON_TOO_DEEP = f"文件结构嵌套过深（超过 {XML_MAX_DEPTH} 层），未读取"
 REASON_UNKNOWN_CHARSET = "文本文件编码无法识别（非 UTF-8/GB18030），按未知编码文本保存"
 REASON_UNKNOWN_CHARSET_NAMED = "文本文件编码无法识别（非 UTF-8/GB18030），无法读取，请另存为 UTF-8 编码后重新发送"
