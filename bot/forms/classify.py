@@ -115,7 +115,7 @@ def _read_sniffed(filename: str, data: bytes, subject: str, timeout: float, name
         if fmt == "html":
             # Cheap evidence before a converter: LibreOffice takes seconds to start, and most
             # HTML attachments are Outlook's body fragments (ATT00001.htm), not forms.
-            page = read_html_text(data)
+            page = read_html_text(data, budget=budget)
             if not _may_be_form(page, filename):
                 reason = REASON_HTML_FRAGMENT if _FRAGMENT_NAME_RE.match(os.path.basename(filename)) else REASON_HTML_NOT_FORM
                 return FormResult(None, SKIPPED, text=page.text[:2000], reason=reason)

@@ -115,11 +115,8 @@ _BUDGET: contextvars.ContextVar[Budget | None] = contextvars.ContextVar("read_bu
 
 
 def _budget() -> Budget:
-    budget = _BUDGET.get()
-    if budget is None:  # a helper called on its own (tests): an allowance of its own
-        budget = Budget()
-        _BUDGET.set(budget)
-    return budget
+    # a helper called on its own (tests): an allowance of its own, for this call only
+    return _BUDGET.get() or Budget()
 
 
 class _Reading:
@@ -959,15 +956,19 @@ def read_text(data: bytes) -> Document:
 # ---------------------------------------------------------------------------- HTML, cheaply
 
 
-def read_html_text(data: bytes) -> Document:
+def read_html_text(data: bytes, *, budget: Budget | None = None) -> Document:
     """The visible text of an HTML page (paragraphs only, no tables), without LibreOffice:
     the cheap look that decides whether a page may be a form at all (classify). Bounded like
     every reader: fed in 64 KB pieces with the budget checked between them."""
+    with _Reading(budget) as budget:
+        return _html_text(data, budget)
+
+
+def _html_text(data: bytes, budget: Budget) -> Document:
     from html.parser import HTMLParser
 
     if len(data) > 4 * MAX_DOCUMENT_CHARS:
         raise UnreadableFile(REASON_TOO_MUCH_TEXT)
-    budget = _budget()
     markup = _decode_html(data)
 
     class _Text(HTMLParser):

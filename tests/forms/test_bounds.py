@@ -210,3 +210,14 @@ class _in_process:
 
     def __exit__(self, *exc):
         readers.IN_SANDBOX = self.saved
+
+
+def test_no_budget_outlives_its_read():
+    # a budget left current would time out every later read of this thread (the daemon's)
+    for name, data in ((H.fragment_name(1), H.outlook_fragment(1)), ("a.txt", H.WEEKLY_TEXT.encode()),
+                       ("a.docx", H.tiny_runs(100)), ("a.xlsx", H.dimension_claim())):
+        classify.read_attachment(name, data, timeout=0.5)
+        assert readers._BUDGET.get() is None
+    read_html_text(H.outlook_fragment(1))
+    readers.read_docx(H.tiny_runs(100))
+    assert readers._BUDGET.get() is None
