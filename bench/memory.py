@@ -1,4 +1,5 @@
-"""Peak memory of `intake poll` on one mail with a 30 MB attachment.
+"""Peak memory of `intake poll` on one mail with a 30 MB attachment (`measure`), and of reading
+the worst file of each kind (`measure_kinds`).
 
 The attachment: a filled 附件2 .docx that also carries a 30 MB photo (incompressible bytes,
 stored), as a clerk who pastes a phone picture into the form sends it; the mail is ~41 MB with
@@ -149,6 +150,84 @@ def measure(settings: Settings) -> Outcome:
                 "bytes) is alive once `Mailbox.fetch` yields it. Avoiding it means fetching large mail in "
                 "partial ranges (`BODY.PEEK[]<offset.length>`) straight into the archive file — not done."]
     return Outcome(peak, idle + size, 1, details, unit="MB", passed=peak <= bound)
+
+
+# ---------------------------------------------------------------------------- the worst file of each kind
+
+# Candidates for the worst file of each kind: tests/fixtures/hostile_files.py's builders, at the
+# sizes that cost most — just under the size read in the reading process itself, and over it.
+def _kinds(quick: bool):
+    from tests.fixtures import hostile_files as H
+
+    kinds = {
+        "docx": [("largest read in-process (4 MiB of one-character runs)", "材料.docx", H.largest_in_process_docx),
+                 ("3,000,000-character paragraph", "材料.docx", H.long_paragraph),
+                 ("30,000-character cell merged 5,000 × 64", "附件1.docx", H.merged_amplifier),
+                 ("300,000 runs (sandbox)", "材料.docx", lambda: H.tiny_runs(300_000))],
+        "xlsx": [("largest read in-process (merges, 1.9 MiB XML)", "数据.xlsx", H.largest_in_process_xlsx),
+                 ("12,000 cells → one 1 MiB shared string", "附件2.xlsx", H.shared_string_bomb),
+                 ("one merge A1:XFD1048576", "数据.xlsx", H.huge_merge),
+                 ("50,000 merges (sandbox)", "数据.xlsx", H.many_merges),
+                 ("60,000 cell formats (sandbox)", "数据.xlsx", H.bloated_styles)],
+        "txt": [("20 MiB of text", "材料.txt", lambda: (H.WEEKLY_TEXT * (20 * 2**20 // len(H.WEEKLY_TEXT.encode())))
+                 .encode()),
+                ("Latin-1", "notes.txt", lambda: H.LATIN1_TEXT.encode("latin-1"))],
+        "html": [("7.5 MiB page naming no form", "通知.htm", H.big_page),
+                 ("Outlook ATT00001.htm", H.fragment_name(1), lambda: H.outlook_fragment(1))],
+    }
+    if not quick:
+        kinds["docx"].append(("90 MiB document.xml (over the sandbox's limit)", "材料.docx", H.huge_main_part))
+        kinds["xlsx"].append(("200,000 merges (sandbox)", "数据.xlsx", lambda: H.many_merges(200_000)))
+    return kinds
+
+
+def measure_kinds(settings: Settings) -> Outcome:
+    """Each file read by `classify.read_attachment` in a fresh interpreter (the reading
+    process: the daemon, or a reading-pool worker), its high-water mark reset once the readers
+    are imported; the children it starts (sandbox, LibreOffice, pdftotext) apart. Baseline: the
+    same read of a plain filled 附件2 .docx, in the same run."""
+    import statistics
+
+    from tests.fixtures import hostile_files as H
+
+    base_file = rig.form_pool(1)[0]
+    base = [H.read_limited(rig.FORM_NAME, base_file, memory_mb=2048) for _ in range(settings.reps(5, 3))]
+    if any(b.status != "parsed" for b in base):
+        raise RuntimeError(f"the baseline 附件2 was not parsed: {base[0]}")
+    base_peak = statistics.median(b.peak_mb for b in base)
+    base_time = statistics.median(b.seconds for b in base)
+    rows = ["| kind | worst file | outcome | time | × 附件2 | reading process: peak RSS | × 附件2 | children's peak |",
+            "|---|---|---|---:|---:|---:|---:|---:|"]
+    worst_peak = 0.0
+    worst_children = 0.0
+    for kind, candidates in _kinds(settings.quick).items():
+        measured = []
+        for label, filename, build in candidates:
+            got = H.read_limited(filename, build(), memory_mb=2048, timeout=300)
+            if got.killed:
+                raise RuntimeError(f"{label}: {got.killed}")
+            measured.append((label, got))
+        for label, got in sorted(measured, key=lambda m: -max(m[1].peak_mb, m[1].children_mb)):
+            outcome = got.status + (f": {got.reason}" if got.reason else "")
+            rows.append(f"| {kind} | {label} | {outcome} | {got.seconds:.2f} s | {got.seconds / base_time:.0f}× | "
+                        f"{got.peak_mb:.0f} MB | {got.peak_mb / base_peak:.1f}× | "
+                        f"{got.children_mb:.0f} MB |")
+            worst_peak = max(worst_peak, got.peak_mb)
+            worst_children = max(worst_children, got.children_mb)
+    from bot.forms import readers
+
+    passed = worst_peak <= 4 * base_peak and worst_children <= readers.CHILD_MEMORY_MB
+    details = [f"Baseline: a filled 附件2 .docx, {len(base_file) / 1024:.0f} KB, read the same way: "
+               f"{base_time * 1000:.0f} ms, peak RSS {base_peak:.0f} MB (the interpreter with the readers "
+               f"imported: {statistics.median(b.idle_mb for b in base):.0f} MB). Each file is read by "
+               "`classify.read_attachment` in a fresh interpreter under a 2 GiB address-space limit; "
+               "*reading process* is the daemon's (or a reading-pool worker's) share, *children* the "
+               "largest child it started (the sandbox, under its own 1 GiB limit). Rows by kind, "
+               "costliest first.", ""] + rows + [
+               "", f"Target: the reading process ≤ 4 × the 附件2 read's peak ({4 * base_peak:.0f} MB) for every "
+               f"file; children ≤ the sandbox's {readers.CHILD_MEMORY_MB} MB. Worst: reading process "
+               f"{worst_peak:.0f} MB ({worst_peak / base_peak:.1f}×), children {worst_children:.0f} MB."]
+    return Outcome(worst_peak, base_peak, len(base), details, unit="MB", passed=passed)
 
 
 if __name__ == "__main__":

@@ -5,7 +5,6 @@ between steps) and restarted at any point.
 """
 from __future__ import annotations
 
-import errno
 import imaplib
 import logging
 import signal
@@ -20,6 +19,7 @@ from . import pipeline
 from .clock import system_clock
 from .intake import Intake
 from .mail.archive import StorageError
+from .os_errors import os_reason
 from .mail.imap import Mailbox, MailboxError
 from .mail.prefetch import read_ahead
 from .outbox import DrainResult, Outbox
@@ -97,20 +97,11 @@ def _keep_batches(intake: Intake, batches, result: CycleResult, handled: list[in
         except OSError as exc:
             # Disk full, storage unwritable: the batch was not recorded and the UID watermark
             # did not move, so its mail stays on the server and the next cycle takes it again.
-            raise StorageError(f"无法保存邮件（{intake.config.storage_dir}：{_os_reason(exc)}），"
+            raise StorageError(f"无法保存邮件（{intake.config.storage_dir}：{os_reason(exc)}），"
                                "邮件仍在服务器上，稍后重取") from None
         result.new += sum(pk is not None for pk in kept)
         handled.extend(f.uid for f in batch)
         progress.advance(len(batch))
-
-
-_OS_REASONS = {errno.ENOSPC: "磁盘空间不足", errno.EDQUOT: "超出磁盘配额", errno.EACCES: "没有写入权限",
-               errno.EPERM: "没有写入权限", errno.EROFS: "文件系统只读", errno.EIO: "磁盘读写错误",
-               errno.EFBIG: "文件超过系统允许的大小"}
-
-
-def _os_reason(exc: OSError) -> str:
-    return _OS_REASONS.get(exc.errno, exc.strerror or type(exc).__name__)
 
 
 def _processed_uids(intake: Intake, mailbox: Mailbox, uids: list[int]) -> list[int]:

@@ -126,6 +126,8 @@ def write_starter(directory: Path) -> InitResult:
 def program_name() -> str:
     """How the user can call the CLI again: `intake` when that is on PATH, else the path they
     used (`.venv/bin/intake` right after the README's first command)."""
+    if os.environ.get("INTAKE_CALLED_AS"):  # deploy/intake, the admin's wrapper, runs us
+        return os.environ["INTAKE_CALLED_AS"]
     used = sys.argv[0] if sys.argv else ""
     if Path(used).name != "intake":
         return "intake"  # python -m bot

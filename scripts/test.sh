@@ -11,8 +11,10 @@ cd "$(dirname "$0")/.."
 # compressed and encrypted RAR members for rarfile (Debian's 7zip has no RAR code, bsdtar no passwords);
 # zip -P writes the ZipCrypto archives of the archive tests.
 # systemd: only for systemd-analyze, which checks the unit files in deploy/ (tests/test_deploy_guide.py).
+# fonts-crosextra-carlito (Calibri's metric twin, which LibreOffice ships on Windows) makes the printed
+# workbook's columns and lines as wide as Excel prints them (tests/out/test_workbook_print.py).
 APT_PACKAGES=(dovecot-imapd postgresql libreoffice-writer-nogui libreoffice-calc-nogui poppler-utils file
-              chromium fonts-wqy-zenhei unar zip systemd)
+              chromium fonts-wqy-zenhei unar zip systemd fonts-crosextra-carlito)
 missing=()
 for p in "${APT_PACKAGES[@]}"; do
   dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p")

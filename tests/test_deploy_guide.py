@@ -204,6 +204,8 @@ def test_the_guide_through_a_campaign_year_as_written(tmp_path, dovecot, smtp_si
     out = server.run("init")
     config = server.home / "config.toml"
     assert "已生成配置文件" in out and config.is_file()
+    # its next steps name the command the admin types (the wrapper), not the venv's own intake
+    assert ".venv/bin/intake" not in out and "  intake --config" in out, out
     assert config.stat().st_mode & 0o777 == 0o600 and config.stat().st_uid == os.geteuid()
     admin_edits_config(config, server, year=2020, db_url=db_url)
     server.run("secrets", 这里填授权码=PASSWORD)

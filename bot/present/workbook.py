@@ -16,6 +16,7 @@ copy_worksheet copies) to the other cells. The saved file is byte for byte the s
 from __future__ import annotations
 
 import io
+import re
 from copy import copy
 from dataclasses import dataclass
 from datetime import datetime
@@ -24,12 +25,14 @@ from weakref import WeakKeyDictionary
 from openpyxl import Workbook
 from openpyxl.chart import BarChart, Reference
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 
 from ..campaign.calendar import Calendar
 from ..campaign.standing import Consolidated, UnitStanding, form_email, ranked
 from ..forms import progress_template as tpl
 from .labels import OUTCOME_LABELS
+from .tables import KIND_SHORT
 
 STATE_TEXT = {"on_time": "按时", "late": "逾期", "missing": "缺报", "open": "未到期"}
 STATE_FILL = {"on_time": "C6EFCE", "late": "FFEB9C", "missing": "FFC7CE", "open": "EDEDED"}
@@ -97,6 +100,10 @@ def build_workbook(data: WorkbookData) -> bytes:
     _timeliness_sheet(wb.create_sheet("及时率"), data)
     _liaison_sheet(wb.create_sheet("联络员名单"), data)
     _messages_sheet(wb.create_sheet("消息记录"), data)
+    for ws in wb.worksheets:
+        _fit_rows(ws)
+        summary = ws.title == "汇总"  # its title rows above the column headers, boxed like the notice's table
+        _page_setup(ws, data, title_rows="3:3" if summary else "1:1", grid=not summary)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
@@ -149,7 +156,12 @@ def _detail_sheet(ws, data: WorkbookData) -> None:
         if b.type == tpl.INT:
             _text(ws, row, col, data.report.totals.get(b.key, 0), font=BOLD)
     ws.freeze_panes = "B2"
-    _widths(ws, [24, 20, 10, 14, 14] + [12] * len(keys))
+    _widths(ws, [16, 14, 8, 13, 12] + [24 if b.type == "text" else 8 for b in tpl.BLANKS])
+    # printed in bands of whole activity items (进企业…进家庭 one band each), 单位 on every band
+    groups: dict[str, list[int]] = {"header": [2, 3, 4, 5]}
+    for col, b in enumerate(tpl.BLANKS, start=6):
+        groups.setdefault(b.key.rsplit(".", 1)[0], []).append(col)
+    _column_bands(ws, 2, list(groups.values()))
 
 
 def _delivery_sheet(ws, data: WorkbookData) -> None:
@@ -188,19 +200,46 @@ def _timeliness_sheet(ws, data: WorkbookData) -> None:
         rate = ws.cell(row=row, column=9, value=t.rate if t.rate is not None else None)
         rate.number_format = "0%"
         _text(ws, row, 10, t.score)
+    ws.merge_cells(start_row=len(order) + 3, start_column=1, end_row=len(order) + 3, end_column=len(headers))
     _text(ws, len(order) + 3, 1, "得分 = 100 × (按时 + 0.5 × 逾期) ÷ 已到期项数；得分相同的单位名次相同；"
                                  "供“安康杯”名额分配参考。")
     if order:
-        chart = BarChart()
-        chart.type = "bar"
-        chart.title = "各单位报送得分"
-        chart.y_axis.title = "得分"
-        chart.add_data(Reference(ws, min_col=10, min_row=1, max_row=len(order) + 1), titles_from_data=True)
-        chart.set_categories(Reference(ws, min_col=2, min_row=2, max_row=len(order) + 1))
-        chart.height = max(7.5, 0.5 * len(order))
-        chart.width = 18
-        ws.add_chart(chart, "L2")
-    _widths(ws, [6, 24, 8, 8, 8, 8, 14, 14, 10, 8])
+        ws.add_chart(_score_chart(ws, len(order)), "L2")
+    _widths(ws, [5, 24, 6, 6, 6, 7, 8, 8, 7, 7])
+
+
+def _score_chart(ws, units: int) -> BarChart:
+    """Horizontal bars in the table's order (first place on top), each named by its unit, the
+    score written at its end; as tall as the table beside it so the sheet prints on one page."""
+    from openpyxl.chart.label import DataLabelList
+    from openpyxl.chart.text import RichText
+    from openpyxl.drawing.text import CharacterProperties, Paragraph, ParagraphProperties
+
+    def small(points: float) -> RichText:
+        size = CharacterProperties(sz=int(points * 100))
+        return RichText(p=[Paragraph(pPr=ParagraphProperties(defRPr=size), endParaRPr=size)])
+
+    chart = BarChart()
+    chart.type = "bar"
+    chart.title = "各单位报送得分"
+    chart.add_data(Reference(ws, min_col=10, min_row=1, max_row=units + 1), titles_from_data=True)
+    chart.set_categories(Reference(ws, min_col=2, min_row=2, max_row=units + 1))
+    chart.legend = None  # one series, named by the value axis
+    chart.x_axis.title = "单位"
+    chart.y_axis.title = "得分"
+    chart.x_axis.delete = chart.y_axis.delete = False  # openpyxl 3.1 hides axes unless told
+    chart.x_axis.scaling.orientation = "maxMin"  # first place on top, as in the table
+    chart.y_axis.crosses = "max"  # which keeps the score axis at the bottom
+    chart.y_axis.scaling.min, chart.y_axis.scaling.max = 0, 100
+    chart.x_axis.tickLblSkip = 1  # every unit named, none skipped for want of room
+    chart.x_axis.txPr = small(8)
+    chart.dataLabels = DataLabelList(showVal=True, showCatName=False, showSerName=False, showLegendKey=False,
+                                     showPercent=False)
+    chart.dataLabels.txPr = small(8)
+    chart.gapWidth = 40
+    chart.height = max(7.5, 3 + 0.6 * units)
+    chart.width = 15
+    return chart
 
 
 def _liaison_sheet(ws, data: WorkbookData) -> None:
@@ -220,7 +259,7 @@ def _liaison_sheet(ws, data: WorkbookData) -> None:
             _text(ws, row, len(keys) + 2, f"{s.liaison_address}（表中未填邮箱，用报送邮件的发件地址）")
         else:
             _text(ws, row, len(keys) + 2, s.liaison_address)
-    _widths(ws, [24, 10, 6, 14, 16, 14, 14, 12, 14, 26, 30, 30])
+    _widths(ws, [16, 7, 5, 10, 13, 12, 13, 10, 11, 20, 24, 20])
 
 
 def _messages_sheet(ws, data: WorkbookData) -> None:
@@ -230,8 +269,273 @@ def _messages_sheet(ws, data: WorkbookData) -> None:
     for row, m in enumerate(data.messages, start=2):
         note = "；".join(([m["reason"]] if m["reason"] else []) + list(m["flags"]))
         for col, v in enumerate((m["id"], (m["received_at"] or "")[:16].replace("T", " "), m["from"], m["subject"],
-                                 m["unit"], OUTCOME_TEXT.get(m["outcome"], m["outcome"]), "、".join(m["kinds"]), note),
+                                 m["unit"], OUTCOME_TEXT.get(m["outcome"], m["outcome"]),
+                                 "、".join(KIND_SHORT.get(k, k) for k in m["kinds"]), note),
                                 start=1):
             _text(ws, row, col, v)
     ws.freeze_panes = "A2"
-    _widths(ws, [6, 17, 26, 40, 24, 12, 20, 50])
+    _widths(ws, [5, 16, 22, 44, 20, 10, 10, 38])
+
+
+# ---------------------------------------------------------------------------------------------
+# Printing. The workbook is printed and forwarded as PDF, by LibreOffice, WPS or Excel, which
+# size nothing themselves. Every sheet says its paper (A4), orientation (landscape when its
+# columns are wider than a portrait page), fit to the page width (to one page in all when that
+# costs little), the header rows repeated on every page, margins, a header with the campaign,
+# the sheet's name and the moment, and a footer "第 N 页，共 M 页". 各单位明细 (56 columns)
+# would be unreadable fitted to one page width: it prints in bands of whole activity items at a
+# fixed scale, 单位 repeated on each. Every row gets an explicit height estimated from the width
+# of its text (an importer keeps the one-line default and prints wrapped lines over the next
+# row), and each cell that takes more than one line wraps.
+
+_PAGE_MM = {"portrait": 210.0, "landscape": 297.0}
+_SIDE_MARGIN_IN = 0.5
+_TOP_MARGIN_IN = 0.75  # top and bottom; the header and footer sit inside them
+_ONE_PAGE_SLACK = 1.3  # a sheet this many pages long is shrunk onto one
+_DEFAULT_WIDTH = 8.43  # a column without an explicit width
+_LINE_PT = 1.3  # line spacing per point of font size (Excel's 11 pt 等线 rows are 14.25 pt)
+_ROW_PAD_PT = 4.0
+_MAX_ROW_PT = 409.0  # the format's limit
+_MIN_BAND_SCALE = 65  # the detail sheet's column bands are packed to print at no less than this
+PAGE_FOOTER = "第 &P 页，共 &N 页"
+_WIDE = 2.1  # column units of a CJK character
+
+
+def _text_units(text: str) -> float:
+    """Display width in column units (digits of the default font): 1 for ASCII, 2.1 for a CJK
+    character or full-width mark (an 11 pt CJK glyph is 14.7 px, a Calibri digit 7 px). UTF-8
+    takes 3 bytes for those and 1 for ASCII, so the count runs in C."""
+    wide = (len(text.encode()) - len(text)) / 2
+    return len(text) + (_WIDE - 1) * wide
+
+
+def _width(ws, col: int) -> float:
+    dim = ws.column_dimensions.get(get_column_letter(col))
+    return dim.width if dim is not None and dim.customWidth else _DEFAULT_WIDTH
+
+
+def _columns_mm(widths) -> float:
+    """Printed width of columns at 100 %. A width unit is one digit of the default font:
+    Excel's Calibri takes 7 px at 96 dpi plus 5 px padding per column; LibreOffice where Calibri
+    (or its metric twin Carlito) is missing lays the DejaVu Sans digit, 7 pt. The wider counts."""
+    return sum(widths) * 7 * 25.4 / 72
+
+
+def _printable_mm(orientation: str, axis: int = 0) -> float:
+    """The page's width (axis 0) or height (axis 1) inside the margins."""
+    if axis:
+        return _PAGE_MM["landscape" if orientation == "portrait" else "portrait"] - 2 * 25.4 * _TOP_MARGIN_IN
+    return _PAGE_MM[orientation] - 2 * 25.4 * _SIDE_MARGIN_IN
+
+
+def _extent_mm(ws) -> tuple[float, float]:
+    """Width and height the sheet's cells and charts take at 100 %."""
+    from openpyxl.utils.cell import column_index_from_string, coordinate_from_string
+
+    columns = [_width(ws, c) for c in range(1, ws.max_column + 1)]
+    rows = [(ws.row_dimensions[r].height or 15) * 25.4 / 72 for r in range(1, ws.max_row + 1)]
+    width, height = _columns_mm(columns), sum(rows)
+    for chart in ws._charts:
+        letter, row = coordinate_from_string(chart.anchor)
+        col = column_index_from_string(letter)
+        left = _columns_mm(columns[:col - 1]) + _columns_mm([_DEFAULT_WIDTH] * max(0, col - 1 - len(columns)))
+        width = max(width, left + chart.width * 10)
+        height = max(height, sum(rows[:row - 1]) + chart.height * 10)
+    return width, height
+
+
+# Where a line may break: between CJK characters, at spaces, not inside a run of ASCII (a word,
+# a number, an address), which moves to the next line whole unless it is longer than a line.
+_RUNS = re.compile(r" +|[!-~]+|[^ -~]+")
+_NO_LINE_START = frozenset("，。、；：？！）》」』”’%…")  # carried down with the character before them
+
+
+def _lines(text: str, width: float, factor: float) -> int:
+    """Lines `text` takes in a wrapping cell of `width` column units, filled as a spreadsheet
+    fills them (run by run, not character by character: at 500 units this measures thousands
+    of cells)."""
+    usable = max(1.0, width - 0.5)  # the cell's padding
+    ascii_w, wide_w = factor, _WIDE * factor
+    total = 0
+    for line in text.split("\n"):
+        if _text_units(line) * factor <= usable:
+            total += 1
+            continue
+        lines, x = 1, 0.0
+        for run in _RUNS.findall(line):
+            if run[0] == " ":  # spaces hang at the end of a line
+                x += len(run) * ascii_w
+            elif run.isascii():
+                w = len(run) * ascii_w
+                if x + w <= usable:
+                    x += w
+                elif w <= usable:
+                    lines, x = lines + 1, w
+                else:  # a word longer than a line is broken anywhere
+                    per = max(1, int(usable // ascii_w))
+                    rest = len(run) - max(0, int((usable - x) // ascii_w))
+                    lines += -(-rest // per)
+                    x = (rest % per or per) * ascii_w
+            else:  # CJK: a break may come between any two characters
+                i, n = 0, len(run)
+                while True:
+                    room = max(0, int((usable - x) // wide_w))
+                    if n - i <= room:
+                        x += (n - i) * wide_w
+                        break
+                    if room == 0 and x == 0:
+                        room = 1  # a column narrower than one character still shows one a line
+                    i += room
+                    if 0 < i and run[i] in _NO_LINE_START and room > 1:
+                        i -= 1
+                    lines, x = lines + 1, 0.0
+        total += lines
+    return total
+
+
+def _fit_rows(ws) -> None:
+    """Give every row the height its tallest cell needs, and make each cell that takes more
+    than one line wrap.
+
+    Only those cells are restyled, keeping their vertical alignment (the default is the
+    bottom, so a row's single-line cells print on the line its wrapped ones end on): at 500
+    units a sheet has some 57,000 cells, and each styled cell costs openpyxl a hash of its
+    style when it saves. Hence too StyleArray fields by index (the named descriptors are
+    Python calls) and ws._cells rather than ws.iter_rows() (which would create, and the file
+    then carry, every empty cell of the rectangle)."""
+    wb = ws.parent
+    cache = _STYLE_CACHE.setdefault(wb, {})
+    wrapped = cache.setdefault("wrapped alignment ids", {})
+    fonts = cache.setdefault("font metrics", {})
+    widths = [_width(ws, col) for col in range(1, ws.max_column + 1)]
+    spans, covered = {}, set()
+    for rng in ws.merged_cells.ranges:
+        spans[(rng.min_row, rng.min_col)] = sum(widths[rng.min_col - 1:rng.max_col])
+        covered.update((r, c) for r in range(rng.min_row, rng.max_row + 1) for c in range(rng.min_col, rng.max_col + 1)
+                       if (r, c) != (rng.min_row, rng.min_col))
+    heights: dict[int, float] = {}
+    known: dict[tuple, int] = {}  # (text, width, factor) -> lines: units' names and states repeat
+
+    def wrap_id(old: int) -> int:
+        new = wrapped.get(old)
+        if new is None:
+            alignment = wb._alignments[old]
+            if not alignment.wrap_text:
+                alignment = copy(alignment)
+                alignment.wrap_text = True
+            new = wrapped[old] = wb._alignments.add(alignment)
+        return new
+
+    def metrics_of(font_id: int) -> tuple[float, float]:
+        font = wb._fonts[font_id]
+        size = font.sz or 11
+        fonts[font_id] = (size * _LINE_PT, size / 11 * (1.05 if font.b else 1.0))
+        return fonts[font_id]
+
+    plain = [0] * 9  # a cell written without a style, wrapping (StyleArray's fields)
+    plain[5] = wrap_id(0)
+    for key, cell in ws._cells.items():
+        value = cell._value
+        if value is None or key in covered:
+            continue
+        style = cell._style
+        font_id = 0 if style is None else style[0]
+        line_pt, factor = fonts.get(font_id) or metrics_of(font_id)
+        if type(value) is str:
+            row, col = key
+            measure = (value, spans.get(key) or widths[col - 1], factor)
+            lines = known.get(measure)
+            if lines is None:
+                lines = known[measure] = _lines(*measure)
+            if lines > 1:
+                if style is None:
+                    cell._style = StyleArray(plain)
+                else:
+                    style[5] = wrap_id(style[5])
+            need = lines * line_pt
+        else:
+            row, need = key[0], line_pt
+        if need > heights.get(row, 0.0):
+            heights[row] = need
+    single = 11 * _LINE_PT  # one line of 11 pt text: the default row height holds it
+    for row, height in heights.items():
+        if height > single:
+            ws.row_dimensions[row].height = round(min(_MAX_ROW_PT, height + _ROW_PAD_PT), 1)
+
+
+def _column_bands(ws, first: int, groups: list[list[int]]) -> None:
+    """A sheet too wide for one readable page prints in bands of columns, each with columns
+    1..first-1 repeated on its left, breaking between groups of columns (an activity item's
+    blanks) so that no band prints below _MIN_BAND_SCALE."""
+    from openpyxl.worksheet.pagebreak import Break
+
+    title = _columns_mm(_width(ws, c) for c in range(1, first))
+    budget = _printable_mm("landscape") * 100 / _MIN_BAND_SCALE - title
+    sizes = [_columns_mm(_width(ws, c) for c in group) for group in groups]
+    count = 1  # the fewest bands, packing greedily in order
+    filled = 0.0
+    for size in sizes:
+        if filled and filled + size > budget:
+            count, filled = count + 1, 0.0
+        filled += size
+    cuts = _balanced_cuts(sizes, count)
+    bands = [sum(groups[a:b], []) for a, b in zip([0] + cuts, cuts + [len(groups)])]
+    for band in bands[:-1]:
+        ws.col_breaks.append(Break(id=band[-1]))
+    widest = max(_columns_mm(_width(ws, c) for c in band) for band in bands) + title
+    ws.print_title_cols = f"A:{get_column_letter(first - 1)}"
+    ws.page_setup.scale = min(100, int(_printable_mm("landscape") * 100 / widest))
+
+
+def _balanced_cuts(sizes: list[float], count: int) -> list[int]:
+    """Where to cut `sizes` (kept in order) into `count` runs so the largest run is smallest."""
+    from functools import lru_cache
+
+    prefix = [0.0]
+    for size in sizes:
+        prefix.append(prefix[-1] + size)
+
+    @lru_cache(maxsize=None)
+    def best(start: int, runs: int) -> tuple[float, tuple[int, ...]]:
+        if runs == 1:
+            return prefix[-1] - prefix[start], ()
+        options = []
+        for cut in range(start + 1, len(sizes) - runs + 2):
+            rest, cuts = best(cut, runs - 1)
+            options.append((max(prefix[cut] - prefix[start], rest), (cut, *cuts)))
+        return min(options)
+
+    return list(best(0, min(count, len(sizes)))[1])
+
+
+def _header_footer_text(text: str) -> str:
+    return text.replace("&", "&&")
+
+
+def _page_setup(ws, data: WorkbookData, *, title_rows: str | None = "1:1", grid: bool = True) -> None:
+    """Paper, orientation, scale, repeated rows, margins, gridlines, page header and footer."""
+    from openpyxl.worksheet.page import PageMargins
+    from openpyxl.worksheet.properties import PageSetupProperties
+
+    setup = ws.page_setup
+    setup.paperSize = ws.PAPERSIZE_A4
+    if ws.col_breaks.brk:  # printed in column bands at a fixed scale (_column_bands)
+        setup.orientation = "landscape"
+    else:
+        width, height = _extent_mm(ws)
+        setup.orientation = "landscape" if width > _printable_mm("portrait") else "portrait"
+        ws.sheet_properties.pageSetUpPr = PageSetupProperties(fitToPage=True)
+        # One page wide, as many down as it takes; one page in all when that shrinks it only a
+        # little more (a sheet that would leave a few rows or half a chart to a second page).
+        pages_down = height * min(1.0, _printable_mm(setup.orientation) / width) / _printable_mm(setup.orientation, 1)
+        setup.fitToWidth, setup.fitToHeight = 1, (1 if pages_down <= _ONE_PAGE_SLACK else 0)
+    if title_rows:
+        ws.print_title_rows = title_rows
+    ws.print_options.horizontalCentered = True
+    ws.print_options.gridLines = grid  # data cells have no borders of their own
+    ws.page_margins = PageMargins(left=_SIDE_MARGIN_IN, right=_SIDE_MARGIN_IN, top=_TOP_MARGIN_IN,
+                                  bottom=_TOP_MARGIN_IN, header=0.3, footer=0.3)
+    for part, text in ((ws.oddHeader.left, data.title), (ws.oddHeader.center, ws.title),
+                       (ws.oddHeader.right, f"截至 {_local(data.calendar, data.now)}")):
+        part.text, part.size = _header_footer_text(text), 9
+    ws.oddFooter.center.text, ws.oddFooter.center.size = PAGE_FOOTER, 9

@@ -135,3 +135,21 @@ def test_what_a_sender_wrote_is_kept_within_its_column_on_every_backend(db_url):
             assert msg.attachments[0].content_type == ("application/" + "y" * 300)[:200]
     finally:
         db.dispose()
+
+
+def test_alembic_on_the_command_line_finds_the_bots_database_through_its_config(setup):
+    """The deployment guide's `alembic current`: without -x url, the database of the bot's config
+    ($INTAKE_CONFIG), as env.py promises (the project has no alembic.ini)."""
+    import os
+    import subprocess
+    import sys
+
+    from tests.conftest import ROOT
+    from tests.fixtures.commands import run
+
+    assert run(setup, "status").returncode == 0  # opens the database: migrated to head
+    env = dict(os.environ, INTAKE_CONFIG=str(setup.config_path))
+    proc = subprocess.run([sys.executable, "-m", "alembic", "current", "-v"], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=60)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    assert f"Rev: {SCHEMA_HEAD} (head)" in proc.stdout

@@ -17,8 +17,19 @@ config = context.config
 target_metadata = Base.metadata
 
 
+def _ini_url() -> str | None:
+    """sqlalchemy.url of an alembic.ini, when there is one: the project configures Alembic in
+    pyproject.toml alone, where asking for an ini option raises."""
+    from alembic.util import CommandError
+
+    try:
+        return config.get_main_option("sqlalchemy.url")
+    except CommandError:
+        return None
+
+
 def _configured_url() -> str:
-    url = context.get_x_argument(as_dictionary=True).get("url") or config.get_main_option("sqlalchemy.url")
+    url = context.get_x_argument(as_dictionary=True).get("url") or _ini_url()
     if url:
         return url
     from bot.config import find_config_path, load_config
