@@ -214,9 +214,9 @@ def measure_kinds(settings: Settings) -> Outcome:
                         f"{got.children_mb:.0f} MB |")
             worst_peak = max(worst_peak, got.peak_mb)
             worst_children = max(worst_children, got.children_mb)
-    from bot.forms import readers
+    from bot.forms.readers.bounds import CHILD_MEMORY_MB
 
-    passed = worst_peak <= 4 * base_peak and worst_children <= readers.CHILD_MEMORY_MB
+    passed = worst_peak <= 4 * base_peak and worst_children <= CHILD_MEMORY_MB
     details = [f"Baseline: a filled 附件2 .docx, {len(base_file) / 1024:.0f} KB, read the same way: "
                f"{base_time * 1000:.0f} ms, peak RSS {base_peak:.0f} MB (the interpreter with the readers "
                f"imported: {statistics.median(b.idle_mb for b in base):.0f} MB). Each file is read by "
@@ -225,7 +225,7 @@ def measure_kinds(settings: Settings) -> Outcome:
                "largest child it started (the sandbox, under its own 1 GiB limit). Rows by kind, "
                "costliest first.", ""] + rows + [
                "", f"Target: the reading process ≤ 4 × the 附件2 read's peak ({4 * base_peak:.0f} MB) for every "
-               f"file; children ≤ the sandbox's {readers.CHILD_MEMORY_MB} MB. Worst: reading process "
+               f"file; children ≤ the sandbox's {CHILD_MEMORY_MB} MB. Worst: reading process "
                f"{worst_peak:.0f} MB ({worst_peak / base_peak:.1f}×), children {worst_children:.0f} MB."]
     return Outcome(worst_peak, base_peak, len(base), details, unit="MB", passed=passed)
 
