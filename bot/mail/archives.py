@@ -120,7 +120,7 @@ def unpack(data: bytes, name: str, *, limits: Limits, budget: Budget,
 # 密码：1234 / 解压密码 1234 / 密码是1234 / 密码为 1234 / password: 1234 / pwd=1234 / 提取码
 _PASSWORD = re.compile(
     r"(?:解压缩?|压缩包|附件|文件|打开)?(?:密\s*码|口\s*令|password|passwd|pwd|pass\s*word)"
-    r"\s*(?:是|为|為|:|：|=|＝)?\s*[:：]?\s*[“\"'「『【\[(（]?\s*"
+    r"\s*(?P<sep>是|为|為|:|：|=|＝)?\s*[:：]?\s*[“\"'「『【\[(（]?\s*"
     r"(?P<pw>[!-~]{1,64})", re.I)
 # Written after a password and not part of it: the sentence's punctuation, a closing quote.
 _PASSWORD_TRAIL = ".,;:!?)]}>\"'"
@@ -143,8 +143,13 @@ def passwords_in(*texts: str) -> tuple[str, ...]:
         for match in _PASSWORD.finditer(text):
             word = match.group("pw")
             # "密码：1234." - the full stop is most likely the sentence's; "ab12!" may be the
-            # password's own: both are tried, as written first.
-            for candidate in (word, word.rstrip(_PASSWORD_TRAIL)):
+            # password's own: both are tried, as written first. "密码 =0" most likely says 0,
+            # but "=0" may be the password itself (an ASCII separator written against it).
+            own = ""
+            sep = match.group("sep") or ""
+            if sep in ("=", ":") and text[match.start("pw") - 1] == sep:
+                own = sep + word
+            for candidate in (word, word.rstrip(_PASSWORD_TRAIL), own):
                 if candidate and candidate not in found:
                     found.append(candidate)
             if len(found) >= MAX_PASSWORD_TRIES * 2:
