@@ -16,6 +16,7 @@ import click
 from . import cli_zh
 from .campaign.roster import RosterError
 from .config import Config, ConfigError, find_config_path, load_config
+from .forms.definition import DefinitionError
 from .mail.imap import MailboxError
 from .mail.smtp import SmtpError
 from sqlalchemy.exc import DBAPIError
@@ -26,7 +27,7 @@ from .outfiles import OutputError, output_file, output_folder, write_file
 from .store.db import DatabaseError, database_reason
 from .present.labels import OUTCOME_LABELS
 
-EXPECTED = (ConfigError, RosterError, MailboxError, SmtpError, DatabaseError, StorageError, OutputError)
+EXPECTED = (ConfigError, DefinitionError, RosterError, MailboxError, SmtpError, DatabaseError, StorageError, OutputError)
 cli_zh.install()  # --help, usage errors: click's own words in Chinese
 
 

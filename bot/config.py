@@ -92,6 +92,10 @@ class CampaignConfig:
     # The first day whose mail can be a submission (the notice's issue date): mail that
     # arrived before it is kept and listed, never answered or counted. Default: `start`.
     submissions_open: date | None = None
+    # The campaign folder (campaign.toml + blank forms); None: the shipped 2020 campaign.
+    definition: Path | None = None
+    # The keys this table itself gave: they override the definition's (campaign/definition.with_config).
+    overrides: frozenset[str] = frozenset()
 
     @property
     def opens_at(self) -> datetime:
@@ -137,6 +141,8 @@ class Config:
     organizers: tuple[str, ...]
     roster_file: Path
     limits: LimitsConfig = field(default_factory=LimitsConfig)
+    # Every campaign this mailbox collects for ([[campaigns]]); the first is `campaign`.
+    campaigns: tuple[CampaignConfig, ...] = ()
 
     @property
     def base_dir(self) -> Path:
@@ -380,7 +386,8 @@ def parse_config(data: dict, path: Path) -> Config:
     smtp = _smtp(root.sub("smtp"))
     url = _database_url(root.sub("database"), base)
     storage = _relative(root.sub("storage").get("dir", str, "data"), base)
-    campaign = _campaign(root.sub("campaign"))
+    campaigns = _campaigns(root, base)
+    campaign = campaigns[0]
     schedule = _schedule(root.sub("schedule", required=False))
     organizers = _organizers(root.sub("organizers", required=False))
     roster = _relative(root.sub("roster", required=False).get("file", str, "data/units.csv"), base)
@@ -388,7 +395,7 @@ def parse_config(data: dict, path: Path) -> Config:
     root.reject_unknown()
     return Config(path=path, mailbox=mailbox, smtp=smtp, database_url=url, storage_dir=storage,
                   campaign=campaign, schedule=schedule, organizers=organizers, roster_file=roster,
-                  limits=limits)
+                  limits=limits, campaigns=campaigns)
 
 
 def _relative(p: str, base: Path) -> Path:
@@ -428,29 +435,73 @@ def _database_url(db: _Table, base: Path) -> str:
     return url
 
 
-def _campaign(cp: _Table) -> CampaignConfig:
-    tzname = cp.get("timezone", str, "Asia/Shanghai")
-    try:
-        tz = ZoneInfo(tzname)
-    except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"配置 {cp.key('timezone')} 不是有效的时区名：{tzname!r}") from None
+def _campaigns(root: _Table, base: Path) -> tuple[CampaignConfig, ...]:
+    """`[campaign]` (one campaign, the shipped 2020 one when it names no definition) or
+    `[[campaigns]]`, an array of tables each naming its `definition` folder."""
+    listed = root.data.get("campaigns")
+    if listed is None:
+        return (_campaign(root.sub("campaign"), base),)
+    root.asked.add("campaigns")
+    if "campaign" in root.data:
+        raise ConfigError("配置中 [campaign] 与 [[campaigns]] 只能用一种：多个活动请都写成 [[campaigns]]")
+    if not isinstance(listed, list) or not listed or not all(isinstance(t, dict) for t in listed):
+        raise ConfigError("配置 [[campaigns]] 应为一组表，每个写明 definition = \"活动定义目录\"")
+    out = []
+    for n, data in enumerate(listed, 1):
+        table = _Table(data, f"campaigns 第{n}个", root)
+        if "definition" not in data:
+            raise ConfigError(f"配置 [[campaigns]] 第{n}个缺少 definition（活动定义目录）")
+        out.append(_campaign(table, base))
+    return tuple(out)
+
+
+def _campaign(cp: _Table, base: Path | None = None) -> CampaignConfig:
+    written = cp.get("definition", str, "")
+    definition = _relative(written, base) if written and base is not None else (Path(written) if written else None)
+    given = frozenset(k for k in ("name", "timezone", "start", "end", "submissions_open", "deadlines",
+                                  "weekly_report") if k in cp.data)
+    if definition is not None and not {"start", "end"} <= given:
+        # The definition names the period; the config may still override parts of it.
+        tz = _zone(cp)
+        start = cp.get("start", date, date.min)
+        end = cp.get("end", date, date.max)
+        deadlines = _deadlines(cp.sub("deadlines", required=False), tz, required=False)
+        weekly = _weekly_report(cp.sub("weekly_report")) if "weekly_report" in given else None
+        cp.get("submissions_open", date, None)
+        opens = cp.data.get("submissions_open")
+        return CampaignConfig(cp.get("name", str, ""), tz, start, end, deadlines, weekly, submissions_open=opens,
+                              definition=definition, overrides=given)
+    tz = _zone(cp)
     start = cp.get("start", date)
     end = cp.get("end", date)
     if end < start:
         raise ConfigError(f"配置 {cp.key('end')} 早于 start")
-    deadlines = _deadlines(cp.sub("deadlines"), tz)
-    weekly = _weekly_report(cp.sub("weekly_report"))
+    deadlines = _deadlines(cp.sub("deadlines", required=definition is None), tz, required=definition is None)
+    weekly = (_weekly_report(cp.sub("weekly_report")) if definition is None or "weekly_report" in given else None)
     opens = cp.get("submissions_open", date, start)
     if opens > end:
         raise ConfigError(f"配置 {cp.key('submissions_open')} 晚于活动结束日期 end")
+    if "submissions_open" not in given:
+        given = given | {"submissions_open"}  # the old meaning: default `start`
     return CampaignConfig(cp.get("name", str, "“安全生产月”活动"), tz, start, end, deadlines, weekly,
-                          submissions_open=opens)
+                          submissions_open=opens, definition=definition,
+                          overrides=given | ({"name"} if definition is None else frozenset()))
 
 
-def _deadlines(dl: _Table, tz: ZoneInfo) -> dict[str, datetime]:
-    """[campaign.deadlines]: a date alone means the end of that day in the campaign's zone."""
-    return {item: _aware(dl.get(item, (datetime, date)), tz, dl.key(item))
-            for item in ("liaison_form", "progress_table", "summary")}
+def _zone(cp: _Table) -> ZoneInfo:
+    tzname = cp.get("timezone", str, "Asia/Shanghai")
+    try:
+        return ZoneInfo(tzname)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"配置 {cp.key('timezone')} 不是有效的时区名：{tzname!r}") from None
+
+
+def _deadlines(dl: _Table, tz: ZoneInfo, required: bool = True) -> dict[str, datetime]:
+    """[campaign.deadlines]: a date alone means the end of that day in the campaign's zone. The
+    2020 campaign's three are required when no definition is named; with one, any item of the
+    definition may be given (checked against it when it is loaded)."""
+    names = ("liaison_form", "progress_table", "summary") if required else tuple(dl.data)
+    return {item: _aware(dl.get(item, (datetime, date)), tz, dl.key(item)) for item in names}
 
 
 def _weekly_report(wr: _Table) -> WeeklyReport:

@@ -7,6 +7,7 @@ from datetime import datetime
 from typing import Callable
 
 from .campaign.calendar import Calendar
+from .campaign.definition import Campaign, resolve
 from .campaign.roster import Roster
 from .clock import system_clock
 from .config import Config
@@ -20,10 +21,18 @@ class Intake:
     db: Database
     archive: Archive
     roster: Roster
-    calendar: Calendar
+    calendar: Calendar  # of `campaign`
     clock: Callable[[], datetime] = field(default=system_clock)
+    # Every campaign the mailbox collects for, as the config names them; `calendar.campaign`
+    # is the one the read side speaks of (`--campaign`, default: the open one, else the latest).
+    campaigns: tuple[Campaign, ...] = ()
 
     @classmethod
     def from_config(cls, config: Config, clock: Callable[[], datetime] = system_clock) -> Intake:
+        campaigns = tuple(resolve(c) for c in (config.campaigns or (config.campaign,)))
         return cls(config, Database(config.database_url), Archive(config.storage_dir),
-                   Roster.load(config.roster_file), Calendar(config.campaign), clock)
+                   Roster.load(config.roster_file), Calendar(campaigns[0]), clock, campaigns)
+
+    @property
+    def campaign(self) -> Campaign:
+        return self.calendar.campaign

@@ -9,15 +9,11 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from ..config import CampaignConfig
+from .definition import WEEKLY, Campaign, resolve
 
 ON_TIME, LATE, MISSING, OPEN = "on_time", "late", "missing", "open"
 WEEKLY_PREFIX = "weekly_report:"
 
-ITEM_LABELS = {
-    "liaison_form": "联络员推荐表（附件1）",
-    "progress_table": "进展情况统计表（附件2）",
-    "summary": "活动总结",
-}
 
 
 @dataclass(frozen=True)
@@ -37,17 +33,20 @@ def _cn_number(n: int) -> str:
 
 
 class Calendar:
-    def __init__(self, campaign: CampaignConfig):
+    def __init__(self, campaign: Campaign | CampaignConfig):
+        if isinstance(campaign, CampaignConfig):
+            campaign = resolve(campaign)
         self.campaign = campaign
         self.tz = campaign.timezone
         wr = campaign.weekly_report
         self.weeks: list[date] = []
-        d = wr.first
-        while d <= wr.last:
+        d = wr.first if wr else date.max
+        while wr and d <= wr.last:
             self.weeks.append(d)
             d += timedelta(days=7)
         self.deadlines: list[Deadline] = [
-            Deadline(item, item, due) for item, due in campaign.deadlines.items()]
+            Deadline(item.item, item.item, item.due) for item in campaign.items if item.kind != WEEKLY]
+        self._labels = {item.item: item.label for item in campaign.items}
         for d in self.weeks:
             self.deadlines.append(Deadline(weekly_item(d), "weekly_report", self.weekly_due(d)))
         self._by_item = {dl.item: dl for dl in self.deadlines}
@@ -71,7 +70,7 @@ class Calendar:
     def item_label(self, item: str) -> str:
         if item.startswith(WEEKLY_PREFIX):
             return "周报 " + self.week_label(item)
-        return ITEM_LABELS.get(item, item)
+        return self._labels.get(item, item)
 
     def week_for(self, received_at: datetime, named_week: int | None = None) -> str:
         """The weekly item a report counts for: the first Thursday deadline at or after its
