@@ -17,6 +17,7 @@ import io
 import re
 import unicodedata
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from pathlib import Path
 from typing import Any, Iterable
 
@@ -494,3 +495,32 @@ def build_form(spec: dict, folder: Path, where: str) -> Form:
     if not form.form:
         raise DefinitionError(f"{where}：缺少 form（如 附件1），空白表格中也未找到“附件N”字样")
     return form
+
+
+def forms_in(folder: str | Path) -> tuple[Form, ...]:
+    """The `[[forms]]` of a campaign folder's campaign.toml, each built over its blank file and
+    given the item that names it. (campaign/definition loads the whole campaign; the forms
+    layer needs only this.)"""
+    import tomllib
+
+    folder = Path(folder)
+    path = folder / "campaign.toml"
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise DefinitionError(f"{path}：无法读取：{exc}") from None
+    items = {spec.get("form"): spec.get("item", "") for spec in data.get("items", []) if spec.get("form")}
+    return tuple(replace(build_form(spec, folder, f"{path} 第{n}个 [[forms]]"), item=items.get(spec.get("form"), ""))
+                 for n, spec in enumerate(data.get("forms", []), 1))
+
+
+@lru_cache(maxsize=1)
+def shipped_forms() -> tuple[Form, ...]:
+    """The 2020 campaign's forms (附件1, 附件2), from the folder shipped in the repository."""
+    from bot.resources import project_file
+
+    return forms_in(project_file("campaigns", "2020-anqing-safety-month"))
+
+
+def shipped_form(name: str) -> Form:
+    return next(f for f in shipped_forms() if f.form == name)

@@ -52,6 +52,10 @@ class FormResult:
     text: str = ""  # extracted text (free-text reports keep it)
     reason: str = ""  # Chinese, one line: why error / evidence / skipped
     named_week: int | None = None  # a weekly report that names 第N周
+    # The defined form it was read as (附件1) and its campaign's slug, when a campaign's
+    # definition recognised it; `kind` is then that form's item.
+    form: str = ""
+    campaign: str = ""
 
 
 # ---------------------------------------------------------------------------- reading limits
