@@ -16,7 +16,7 @@ from pathlib import Path
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ..config import WEEKDAYS, CampaignConfig, WeeklyReport, weekday_number
-from ..forms.definition import DefinitionError, Form, build_form
+from ..forms.definition import CampaignForms, DefinitionError, DocumentItem, Form, build_form
 from ..resources import project_file
 
 FORM, DOCUMENT, WEEKLY = "form", "document", "weekly"
@@ -85,6 +85,11 @@ class Campaign:
     @property
     def liaison_form(self) -> Form | None:
         return next((f for f in self.forms if f.liaison), None)
+
+    def reading(self) -> CampaignForms:
+        """What the readers need of this campaign (forms/classify)."""
+        return CampaignForms(self.slug, self.keywords, self.forms,
+                             tuple(DocumentItem(i.item, i.kind, i.keywords) for i in self.items if i.kind != FORM))
 
     def as_json(self) -> dict:
         items = []
@@ -210,7 +215,9 @@ def load_campaign(folder: str | Path) -> Campaign:
     if loose:
         raise DefinitionError(f"{path}：表格 {'、'.join(loose)} 没有对应的报送事项（[[items]] 的 form）")
     opens = cp.get("submissions_open", start)
-    return Campaign(cp.get("slug", folder.name), cp["name"], int(cp.get("year", start.year)), tz, start, end,
+    slug = cp.get("slug", folder.name)
+    forms = [replace(f, campaign=slug) for f in forms]
+    return Campaign(slug, cp["name"], int(cp.get("year", start.year)), tz, start, end,
                     opens, closing, cp.get("mailbox", ""), tuple(cp.get("keywords", ())), tuple(items),
                     tuple(forms), weekly, folder)
 

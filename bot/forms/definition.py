@@ -86,6 +86,7 @@ class Form:
     list_key: str = ""  # list: the key of the records in values
     grid_rows: tuple[tuple[str, ...], ...] = ()  # grid: field keys per printed row
     recognition: tuple[str, ...] = ()  # phrases of the form's own wording that identify it
+    campaign: str = ""  # the slug of the campaign whose form this is
 
     @property
     def header_fields(self) -> tuple[Field, ...]:
@@ -109,6 +110,26 @@ class Form:
         out["fields"] = [{"key": f.key, "label": f.label, "short": f.short, "type": f.type,
                           "position": f.position} for f in self.fields]
         return out
+
+
+@dataclass(frozen=True)
+class DocumentItem:
+    """An item that is not a form: a free document (总结) or the weekly report."""
+
+    item: str  # summary | weekly_report | …
+    kind: str  # "document" | "weekly"
+    keywords: tuple[str, ...]  # words in a file name, title or subject that name it
+
+
+@dataclass(frozen=True)
+class CampaignForms:
+    """What reading an attachment needs to know of one campaign (picklable, for the reading
+    workers): its forms, its other items and the words that name the campaign."""
+
+    campaign: str  # slug
+    keywords: tuple[str, ...]
+    forms: tuple[Form, ...]
+    documents: tuple[DocumentItem, ...] = ()
 
 
 # ---------------------------------------------------------------------------- derivation
@@ -510,7 +531,9 @@ def forms_in(folder: str | Path) -> tuple[Form, ...]:
     except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise DefinitionError(f"{path}：无法读取：{exc}") from None
     items = {spec.get("form"): spec.get("item", "") for spec in data.get("items", []) if spec.get("form")}
-    return tuple(replace(build_form(spec, folder, f"{path} 第{n}个 [[forms]]"), item=items.get(spec.get("form"), ""))
+    slug = data.get("campaign", {}).get("slug", folder.name)
+    return tuple(replace(build_form(spec, folder, f"{path} 第{n}个 [[forms]]"), item=items.get(spec.get("form"), ""),
+                         campaign=slug)
                  for n, spec in enumerate(data.get("forms", []), 1))
 
 
