@@ -9,7 +9,7 @@ from datetime import datetime
 from email.message import EmailMessage
 
 from .campaign.reminders import Reminder, due_reminders
-from .campaign.standing import Consolidated, Delivery, UnitStanding, consolidate, stand
+from .campaign.standing import Delivery, FormReport, UnitStanding, stand, summarise
 from .present import replies
 from .intake import Intake
 from .outbox import DrainResult, Outbox, enqueue, is_queued, queued_keys
@@ -22,15 +22,30 @@ def standings(intake: Intake, now: datetime) -> list[UnitStanding]:
     return stand(intake.calendar, intake.roster, rows, now)
 
 
-def report(intake: Intake, now: datetime) -> Consolidated:
-    return _consolidated(standings(intake, now))
+def report(intake: Intake, now: datetime) -> FormReport:
+    """The first reported form's figures (2020: the 附件2's, the integer blanks summed)."""
+    reports = form_reports(intake, now)
+    return reports[0] if reports else FormReport({}, {}, [], None)
 
 
-def _consolidated(stands: list[UnitStanding]) -> Consolidated:
-    """The 附件2 figures over `stands`: the integer blanks summed."""
-    from .forms.progress_template import BLANKS, INT
+def form_reports(intake: Intake, now: datetime, stands: list[UnitStanding] | None = None) -> list[FormReport]:
+    """Every reported form's figures (present.labels.report_forms: all but the liaison form),
+    in the definition's order."""
+    return _reports(intake, standings(intake, now) if stands is None else stands)
 
-    return consolidate(stands, [b.key for b in BLANKS if b.type == INT])
+
+def _reports(intake: Intake, stands: list[UnitStanding]) -> list[FormReport]:
+    from .present.labels import report_forms
+
+    return [summarise(stands, form) for form in report_forms(intake.campaign)]
+
+
+def report_doc(intake: Intake, now: datetime) -> dict:
+    """`intake report --json` (interface.md): for 2020 the 附件2's totals, units and
+    missing_units; a campaign reporting several forms adds "forms", each by its own fields."""
+    from .present.as_json import report_json
+
+    return report_json(form_reports(intake, now))
 
 
 def pending_reminders(intake: Intake, now: datetime) -> list[Reminder]:
@@ -54,7 +69,7 @@ def send_reminders(intake: Intake, now: datetime, *, drain: bool = True) -> list
             # the liaison form's name, else the contact the office's roster names
             name = (liaisons.get(r.unit) or {}).get("name") or intake.roster.by_name[r.unit].contact or None
             msg = replies.compose_reminder(intake.calendar, r, sender=intake.config.smtp.sender,
-                                           campaign_name=intake.config.campaign.name, liaison_name=name, now=wall)
+                                           campaign_name=intake.campaign.name, liaison_name=name, now=wall)
             if enqueue(s, key=r.key, kind="remind", message=msg, now=wall):
                 queued.append(r)
     if drain and queued:
@@ -73,11 +88,12 @@ def workbook_data(intake: Intake, now: datetime):
     from .store.queries import messages
 
     stands = standings(intake, now)
-    rep = _consolidated(stands)
+    reports = _reports(intake, stands)
     with intake.db.session() as s:
         msgs = [m for m in messages_json(messages(s), intake.calendar) if m["received_at"] is None
                 or datetime.fromisoformat(m["received_at"]) <= now]
-    return WorkbookData(intake.config.campaign.name, now, intake.calendar, stands, rep, msgs)
+    main = reports[0] if reports else FormReport({}, {}, [], None)
+    return WorkbookData(intake.campaign.name, now, intake.calendar, stands, main, msgs, reports)
 
 
 def build_digest(intake: Intake, now: datetime):

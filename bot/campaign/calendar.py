@@ -47,9 +47,19 @@ class Calendar:
         self.deadlines: list[Deadline] = [
             Deadline(item.item, item.item, item.due) for item in campaign.items if item.kind != WEEKLY]
         self._labels = {item.item: item.label for item in campaign.items}
+        # a weekly item's status keys are NAME:YYYY-MM-DD (weekly_report:2020-06-04 for 2020)
+        weekly = campaign.weekly_item
+        self.weekly_name = weekly.item if weekly else WEEKLY_PREFIX[:-1]
+        self.weekly_prefix = self.weekly_name + ":"
         for d in self.weeks:
-            self.deadlines.append(Deadline(weekly_item(d), "weekly_report", self.weekly_due(d)))
+            self.deadlines.append(Deadline(self.weekly_key(d), self.weekly_name, self.weekly_due(d)))
         self._by_item = {dl.item: dl for dl in self.deadlines}
+
+    def weekly_key(self, thursday: date) -> str:
+        return f"{self.weekly_prefix}{thursday.isoformat()}"
+
+    def is_weekly(self, item: str) -> bool:
+        return item.startswith(self.weekly_prefix)
 
     def weekly_due(self, thursday: date) -> datetime:
         return datetime.combine(thursday, self.campaign.weekly_report.time, self.tz)
@@ -61,15 +71,15 @@ class Calendar:
         return moment.astimezone(self.tz)
 
     def week_number(self, item: str) -> int:
-        return self.weeks.index(date.fromisoformat(item[len(WEEKLY_PREFIX):])) + 1
+        return self.weeks.index(date.fromisoformat(item[len(self.weekly_prefix):])) + 1
 
     def week_label(self, item: str) -> str:
-        d = date.fromisoformat(item[len(WEEKLY_PREFIX):])
+        d = date.fromisoformat(item[len(self.weekly_prefix):])
         return f"第{_cn_number(self.week_number(item))}周（{d.month}月{d.day}日）"
 
     def item_label(self, item: str) -> str:
-        if item.startswith(WEEKLY_PREFIX):
-            return "周报 " + self.week_label(item)
+        if self.is_weekly(item):
+            return f"{self._labels.get(self.weekly_name, '周报')} {self.week_label(item)}"
         return self._labels.get(item, item)
 
     def week_for(self, received_at: datetime, named_week: int | None = None) -> str:
@@ -83,7 +93,7 @@ class Calendar:
                 break
         if named_week is not None and 1 <= named_week <= len(self.weeks) and named_week - 1 < idx:
             idx = named_week - 1
-        return weekly_item(self.weeks[idx])
+        return self.weekly_key(self.weeks[idx])
 
     def state(self, item: str, received_at: datetime | None, now: datetime) -> str:
         due = self._by_item[item].due

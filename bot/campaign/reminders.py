@@ -1,6 +1,7 @@
 """Which reminders are due: the slots come from [schedule], the debts from the standings.
 
-A reminder is due at `now` when its slot is at or before `now`, no more than `grace_hours` ago
+The items are the campaign's (its definition's forms, documents and weekly report, as the
+calendar lists their deadlines). A reminder is due at `now` when its slot is at or before `now`, no more than `grace_hours` ago
 (a daemon down for two days sends no stale reminders), the item's deadline has not passed,
 and the unit still owes the item. Whether it was already sent is the outbox's business (its key
 `remind:<unit>:<item>:<slot>`), so this module stays pure.
@@ -11,7 +12,7 @@ from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 
 from ..config import ScheduleConfig
-from .calendar import MISSING, OPEN, WEEKLY_PREFIX, Calendar
+from .calendar import MISSING, OPEN, Calendar
 from .roster import Roster
 from .standing import UnitStanding
 
@@ -34,8 +35,8 @@ def slots(calendar: Calendar, schedule: ScheduleConfig) -> list[tuple[str, datet
     tz = calendar.tz
     out = []
     for dl in calendar.deadlines:
-        if dl.item.startswith(WEEKLY_PREFIX):
-            thursday = date.fromisoformat(dl.item[len(WEEKLY_PREFIX):])
+        if calendar.is_weekly(dl.item):
+            thursday = date.fromisoformat(dl.item[len(calendar.weekly_prefix):])
             back = (thursday.weekday() - schedule.weekly_reminder.weekday) % 7
             out.append((dl.item, datetime.combine(thursday - timedelta(days=back), schedule.weekly_reminder.time, tz)))
         else:

@@ -1,13 +1,15 @@
 """The JSON documents of shared/spec/interface.md, shaped from what the store and the campaign
-give: `intake status --json`, `intake messages --json`, and the attachment object that
-`intake inspect --json` shares with `messages`. Times are the campaign's local ISO 8601."""
+give: `intake status --json`, `intake report --json`, `intake messages --json`, and the attachment
+object that `intake inspect --json` shares with `messages`. Times are the campaign's local ISO
+8601."""
 from __future__ import annotations
 
 from datetime import datetime
 from typing import Iterable
 
 from ..campaign.calendar import Calendar
-from ..campaign.standing import UnitStanding, ranked
+from ..campaign.standing import FormReport, UnitStanding, ranked
+from ..forms.definition import LIST
 from ..store.models import Message
 
 
@@ -71,3 +73,31 @@ def status_json(standings: list[UnitStanding], cal: Calendar, now: datetime,
             "flags": (flags or {}).get(s.unit, []),
         })
     return {"now": iso(now, cal), "units": units}
+
+
+def form_report_json(report: FormReport) -> dict:
+    """One form's figures, as `report --json` lists each form under "forms": what the form is,
+    then its totals (the int fields summed), the units' data by the form's keys (a one-per-unit
+    prose or grid form: the values; a list form: the records; a many-per-unit form: the list of
+    its copies' values, of a list form all their records) and the units that sent nothing."""
+    form = report.form
+    out = {"form": form.form, "title": form.title, "shape": form.shape, "item": form.item,
+           "per_unit": form.per_unit}
+    if form.shape == LIST:
+        out["list_key"] = form.list_key
+    out |= {"totals": report.totals, "units": report.units, "missing_units": report.missing_units,
+            "records": report.records}
+    return out
+
+
+def report_json(reports: list[FormReport]) -> dict:
+    """`intake report --json`: the first reported form's totals, units and missing_units (2020:
+    the 附件2, exactly as interface.md shows it); when the campaign reports more than one form,
+    "forms" lists every one by its name (附件N) with form_report_json."""
+    if not reports:
+        return {"totals": {}, "units": {}, "missing_units": []}
+    main = reports[0]
+    doc = {"totals": main.totals, "units": main.units, "missing_units": main.missing_units}
+    if len(reports) > 1:
+        doc["forms"] = {r.form.form: form_report_json(r) for r in reports}
+    return doc

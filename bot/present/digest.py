@@ -15,11 +15,13 @@ from urllib.parse import quote
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
 from ..campaign.calendar import LATE, MISSING, ON_TIME, Calendar
-from ..campaign.standing import ranked
-from ..forms import progress_template as tpl
+from ..campaign.definition import WEEKLY
+from ..campaign.standing import FormReport, ranked
+from ..forms.definition import LIST, MANY
 from ..mail.compose import new_mail
+from .labels import field_label, form_label, score_use, system_name, workbook_stem
 from .replies import TEMPLATES
-from .workbook import WorkbookData, build_workbook
+from .workbook import WorkbookData, build_workbook, sheet_names
 
 
 @dataclass
@@ -27,6 +29,25 @@ class DigestRow:
     unit: str
     cells: list[tuple[str, str]]  # (state, text) per item
     score: float
+
+
+@dataclass
+class FormSummary:
+    """One reported form in the digest: who sent it and its integer fields summed."""
+
+    heading: str  # 进展情况统计表（附件2）
+    reported: int  # units that sent it
+    unreported: list[str]
+    totals: list[tuple[str, int]]  # (field label, total)
+    records: int | None = None  # a list or many-per-unit form: how many records in all
+
+
+def form_summary(campaign, report: FormReport) -> FormSummary:
+    form = report.form
+    fields = {f.key: f for f in form.fields}
+    totals = [(field_label(form, fields[k]) if k in fields else k, v) for k, v in report.totals.items()]
+    records = report.records if form.shape == LIST or form.per_unit == MANY else None
+    return FormSummary(form_label(campaign, form), len(report.units), list(report.missing_units), totals, records)
 
 
 @functools.lru_cache(maxsize=1)
@@ -60,18 +81,19 @@ def digest_context(data: WorkbookData) -> dict:
     def count(item: str) -> int:
         return sum(1 for s in data.standings if s.items[item].state in (ON_TIME, LATE))
 
-    overview = [(cal.item_label(i), count(i), n) for i in items if cal.deadline(i).due <= data.now
-                or i in ("liaison_form", "progress_table", "summary")]
-    # numbered, with what each blank counts (the form's own words repeat "参与（ ）人次")
-    labels = {b.key: tpl.numbered_label(b) for b in tpl.BLANKS}
-    totals = [(labels.get(k, k), v) for k, v in data.report.totals.items()]
+    campaign = cal.campaign
+    undated = {i.item for i in campaign.items if i.kind != WEEKLY}  # listed before they are due
+    overview = [(cal.item_label(i), count(i), n) for i in items if cal.deadline(i).due <= data.now or i in undated]
+    # each reported form: prose blanks numbered, with what each counts (the form's own words
+    # repeat "参与（ ）人次"); grid fields and list columns by their short labels
+    forms = [form_summary(campaign, r) for r in data.reports if r.form is not None]
     now = cal.local(data.now)
     return dict(waiting=waiting_for_a_person(data),
                 title=data.title, now=f"{now.year}年{now.month}月{now.day}日 {now:%H:%M}", headers=headers, rows=rows,
-                late=late, missing=missing, overview=overview, totals=totals,
-                reported=len(data.report.units), unreported=data.report.missing_units,
+                late=late, missing=missing, overview=overview, forms=forms,
                 ranking=[(rank, s.unit, s.timeliness.score, s.timeliness.on_time, s.timeliness.late,
-                          s.timeliness.missing) for rank, s in ranked(data.standings)])
+                          s.timeliness.missing) for rank, s in ranked(data.standings)],
+                score_use=score_use(campaign), system=system_name(campaign), sheets="、".join(sheet_names(data)))
 
 
 @dataclass
@@ -99,7 +121,7 @@ def waiting_for_a_person(data: WorkbookData) -> list[WaitingMail]:
 
 def workbook_filename(data: WorkbookData) -> str:
     now = data.calendar.local(data.now)
-    return f"安全生产月报送汇总_{now:%Y%m%d}.xlsx"
+    return f"{workbook_stem(data.calendar.campaign)}_{now:%Y%m%d}.xlsx"
 
 
 def compose_digest(data: WorkbookData, *, sender: str, to: list[str], wall: datetime,

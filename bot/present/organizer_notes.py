@@ -7,6 +7,7 @@ from email.message import EmailMessage
 
 from ..campaign.calendar import Calendar
 from ..mail.compose import header_safe, new_mail, set_text
+from .labels import system_name
 from .replies import local_text, template
 
 
@@ -20,5 +21,6 @@ def compose_identity_note(*, calendar: Calendar, to: list[str], sender: str, sen
     set_text(msg, template("identity_note.txt.j2").render(
         received=local_text(received_at, calendar), sender=header_safe(sender_addr), unit=unit,
         subject=header_safe(subject) or "（无主题）", answer=" ".join(answer.split())[:200] or "（无）",
-        original=original_pk, original_subject=header_safe(original_subject) or "（无主题）", reply=reply_pk))
+        original=original_pk, original_subject=header_safe(original_subject) or "（无主题）", reply=reply_pk,
+        system=system_name(calendar.campaign)))
     return msg

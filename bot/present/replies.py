@@ -1,6 +1,9 @@
 """Acknowledgement text: what arrived, what it was recognised as, what was read, each problem,
 and what the unit still owes. The wording lives in templates/ (Jinja2); this module gathers
-the facts into an `Acknowledgement` and renders it."""
+the facts into an `Acknowledgement` and renders it. Forms, fields, items and their labels are
+the campaign's (the calendar's campaign definition): a prose form reads back every blank, a
+grid form every field, a list form every record; each problem names its field by the label the
+unit sees."""
 from __future__ import annotations
 
 import functools
@@ -11,17 +14,20 @@ from email.message import EmailMessage
 
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
-from ..campaign.calendar import LATE, MISSING, WEEKLY_PREFIX, Calendar
-from ..campaign.standing import form_email
-from ..forms.progress_template import BLANKS, BLANKS_BY_KEY, HEADER_FIELDS, blank_phrase
-from ..forms.result import (ERROR, EVIDENCE, KIND_LABELS, LIAISON_FORM, PARSED, PROGRESS_TABLE, SKIPPED,
-                            FormResult)
+from ..campaign.calendar import LATE, MISSING, Calendar
+from ..campaign.definition import Campaign
+from ..campaign.standing import form_email, records_of
+from ..forms.definition import GRID, LIST, PROSE, Form
+from ..forms.result import ERROR, EVIDENCE, KIND_LABELS, PARSED, SKIPPED, FormResult
 from ..mail.compose import header_safe, new_mail, set_alternative, set_text
 from ..mail.message import ParsedMail
 from ..resources import project_file
+from .labels import blank_phrases, header_label, item_phrase, score_use, system_name, weekly_words
 
 TEMPLATES = project_file("templates")
 
+# 附件1's fields in the order an acknowledgement reads them back (the 2020 view; any grid form's
+# come from its definition).
 LIAISON_LABELS = (("name", "姓名"), ("gender", "性别"), ("title", "职务"), ("office_phone", "办公电话"),
                   ("mobile", "手机"), ("fax", "传真"), ("qq", "QQ号"), ("wechat", "微信号"),
                   ("email", "电子邮箱"), ("unit_name", "单位名称"), ("address", "通信地址"))
@@ -49,7 +55,7 @@ def local_text(moment: datetime, cal: Calendar, with_time: bool = True) -> str:
 
 @dataclass
 class ReadValue:
-    """One 附件2 blank as read back to the unit: its number, what it counts, what was taken."""
+    """One prose blank as read back to the unit: its number, what it counts, what was taken."""
     number: int
     label: str
     value: str  # what was recorded, or why nothing was
@@ -62,9 +68,16 @@ class FileLine:
     verdict: str  # one Chinese sentence
     errors: list[Note] = field(default_factory=list)
     warnings: list[Note] = field(default_factory=list)
-    details: list[str] = field(default_factory=list)
-    values: list[ReadValue] = field(default_factory=list)  # a 附件2: every blank, for the unit to check
-    header: str = ""  # a 附件2: its header line as read (填报单位、联系人、电话、填报日期)
+    details: list[str] = field(default_factory=list)  # a grid form: every field as read
+    values: list[ReadValue] = field(default_factory=list)  # a prose form: every blank, for the unit to check
+    header: str = ""  # a prose form: its header line as read (填报单位、联系人、电话、填报日期)
+    columns: list[str] = field(default_factory=list)  # a list form: its columns' labels
+    records: list[list[str]] = field(default_factory=list)  # a list form: every record read, by column
+
+    @property
+    def readback(self) -> bool:
+        """Whether the file's figures are read back in the acknowledgement's last section."""
+        return bool(self.values or self.records)
 
 
 @dataclass
@@ -89,13 +102,15 @@ class Acknowledgement:
     flags: list[str]
     problems: list[str]
     nothing_found: bool
+    system: str = "“安全生产月”材料接收系统"  # who signs (labels.system_name)
 
 
 @dataclass(frozen=True)
 class Note:
-    """One problem with a 附件2 blank: the blank by its number and what it counts, then the
-    form's own words with what the unit wrote in it and what is wrong. Plain text shows
-    `第10项 组织观看警示教育片场次：组织观看（若干）场 —— 应为数字`; HTML breaks after the blank."""
+    """One problem with a field: the field by its place and what it counts, then the form's own
+    words with what the unit wrote in it and what is wrong. Plain text shows
+    `第10项 组织观看警示教育片场次：组织观看（若干）场 —— 应为数字` for a prose blank and
+    `第3行 身份证号：填写“3408…”，应为…` for a list cell; HTML breaks after the field."""
     blank: str
     text: str
 
@@ -103,23 +118,77 @@ class Note:
         return f"{self.blank}：{self.text}" if self.blank else self.text
 
 
-def _where(p) -> str:
+def form_of(campaign: Campaign, r: FormResult) -> Form | None:
+    """The campaign's form a result was read as: by its form name (附件N), else by its item."""
+    if r.form:
+        try:
+            return campaign.form(r.form)
+        except KeyError:
+            pass
+    return campaign.form_of(r.kind) if r.kind else None
+
+
+# A list cell's problem key: records[3].id_number, records.3.id_number or 3.id_number.
+_CELL_KEY_RE = re.compile(r"^(?:[a-z_][a-z0-9_]*(?:\[|\.))?(\d+)\]?\.([a-z][a-z0-9_.]*)$")
+
+
+def _cell(form: Form, key: str):
+    """(record number, field) of a list form's problem key, or None."""
+    match = _CELL_KEY_RE.match(key)
+    if not match:
+        return None
+    try:
+        return int(match.group(1)), form.field(match.group(2))
+    except KeyError:
+        return None
+
+
+def _field(form: Form, key: str):
+    try:
+        return form.field(key)
+    except KeyError:
+        return None
+
+
+def _where(form: Form, p) -> str:
     """The blank in the unit's own words with what they wrote in it: 组织观看（若干）场."""
-    blank = BLANKS_BY_KEY[p.key]
-    return re.sub(r"[（(]\s*[）)]", lambda m: m.group(0)[0] + p.written + m.group(0)[-1], blank_phrase(blank), count=1)
+    return re.sub(r"[（(]\s*[）)]", lambda m: m.group(0)[0] + p.written + m.group(0)[-1],
+                  blank_phrases(form)[p.key], count=1)
 
 
-def _blank_name(p) -> str:
-    blank = BLANKS_BY_KEY[p.key]
-    return f"第{blank.number}项 {blank.short}"
+def _note(form: Form | None, p, tail: str, *, warning: bool = False) -> Note:
+    """A problem by its field, then `tail` (what is expected, or what was taken): a prose blank
+    by number and short label with the form's words around it; a list cell by its row and
+    column; any other field by its short label (the reader's label when the form has no such
+    field)."""
+    written = f"填写“{p.written}”" if warning or p.written.strip() else "未填写"
+    if form is not None:
+        cell = _cell(form, p.key) if form.shape == LIST else None
+        if cell is not None:
+            row, f = cell
+            return Note(f"第{row}行 {f.short}", f"{written}，{tail}")
+        f = _field(form, p.key)
+        if f is not None and form.shape == PROSE and not f.header:
+            return Note(f"第{f.number}项 {f.short}", f"{_where(form, p)} —— {tail}")
+        if f is not None and form.shape != PROSE:
+            return Note("", f"{f.short}：{written}，{tail}")
+    return Note("", f"{p.label}：{written}，{tail}")
 
 
-def _read_values(r: FormResult) -> list[ReadValue]:
-    """Every blank of a 附件2 with what was recorded for it, so a misread figure shows."""
+def _problem_text(form: Form | None, p) -> Note:
+    return _note(form, p, f"应为{p.expected}")
+
+
+def _warning_text(form: Form | None, p) -> Note:
+    return _note(form, p, f"按 {p.read_as} 记录，如不准确请更正", warning=True)
+
+
+def _read_values(form: Form, r: FormResult) -> list[ReadValue]:
+    """Every blank of a prose form with what was recorded for it, so a misread figure shows."""
     errors = {p.key: p for p in r.errors}
     warnings = {p.key: p for p in r.warnings}
     out = []
-    for blank in BLANKS:
+    for blank in form.blanks:
         value = r.values.get(blank.key)
         if blank.key in errors:
             written = errors[blank.key].written
@@ -135,16 +204,8 @@ def _read_values(r: FormResult) -> list[ReadValue]:
     return out
 
 
-def _problem_text(p) -> Note:
-    if p.key in BLANKS_BY_KEY:
-        return Note(_blank_name(p), f"{_where(p)} —— 应为{p.expected}")
-    return Note("", f"{p.label}：{f'填写“{p.written}”' if p.written.strip() else '未填写'}，应为{p.expected}")
-
-
-def _warning_text(p) -> Note:
-    if p.key in BLANKS_BY_KEY:
-        return Note(_blank_name(p), f"{_where(p)} —— 按 {p.read_as} 记录，如不准确请更正")
-    return Note("", f"{p.label}：填写“{p.written}”，按 {p.read_as} 记录，如不准确请更正")
+def _shown(value) -> str:
+    return "" if value is None else str(value)
 
 
 def _due_text(cal: Calendar, item: str) -> str:
@@ -156,30 +217,38 @@ def _describe(name: str, r: FormResult, cal: Calendar, item: str | None, *, rece
               received_at: datetime, sender: str) -> FileLine:
     """One file: what it was recognised as, what was read, and, when it was recorded for `item`,
     whether it came late (judged as `status` judges it: on the item's first arrival)."""
-    label = KIND_LABELS.get(r.kind or "", "")
+    campaign = cal.campaign
+    form = form_of(campaign, r)
+    label = item_phrase(campaign, form.item if form is not None else (r.kind or "")) or KIND_LABELS.get(r.kind or "", "")
     if r.status == PARSED:
-        if r.kind == PROGRESS_TABLE:
+        if form is not None and form.shape == PROSE:
             read = sum(1 for k, v in r.values.items() if not k.startswith("header.") and v is not None)
             verdict = f"识别为《{label}》，读取 {read} 项"
-        elif r.kind == LIAISON_FORM:
+        elif form is not None and form.shape == LIST:
+            verdict = f"识别为《{label}》，读取 {len(records_of(form, r.values))} 条记录"
+        elif form is not None:
             verdict = f"识别为《{label}》"
         else:
             verdict = f"识别为{label}"
-            if item and item.startswith(WEEKLY_PREFIX):
+            if item and cal.is_weekly(item):
                 verdict += f"，计入{cal.week_label(item)}"
         first = min(received.get(item, received_at), received_at) if item else received_at
         if item and cal.state(item, first, received_at) == LATE:
             verdict += f"，逾期报送（截止时间：{_due_text(cal, item)}）"
-        line = FileLine(name, verdict, [_problem_text(p) for p in r.errors], [_warning_text(p) for p in r.warnings])
-        if r.kind == LIAISON_FORM:
-            line.details = [f"{lab}：{r.values.get(k) or '（未填）'}" for k, lab in LIAISON_LABELS]
-            if item and not form_email(r.values) and sender and "@" in sender:
+        line = FileLine(name, verdict, [_problem_text(form, p) for p in r.errors],
+                        [_warning_text(form, p) for p in r.warnings])
+        if form is not None and form.shape == GRID:
+            line.details = [f"{f.short}：{_shown(r.values.get(f.key)) or '（未填）'}" for f in form.fields]
+            if form.liaison and item and not form_email(r.values) and sender and "@" in sender:
                 line.details.append(f"表中未填写可用的电子邮箱，今后的提醒将发送至本邮件的发件地址 {sender}；"
                                     f"如需改用其他邮箱，请在表中填写后重新发送")
-        elif r.kind == PROGRESS_TABLE:
-            line.header = "　".join(f"{lab.replace('（盖章）', '')}：{r.values.get(k) or '（未填）'}"
-                                    for lab, k in HEADER_FIELDS)
-            line.values = _read_values(r)
+        elif form is not None and form.shape == PROSE:
+            line.header = "　".join(f"{header_label(f)}：{_shown(r.values.get(f.key)) or '（未填）'}"
+                                    for f in form.header_fields)
+            line.values = _read_values(form, r)
+        elif form is not None and form.shape == LIST:
+            line.columns = [f.short for f in form.fields]
+            line.records = [[_shown(rec.get(f.key)) for f in form.fields] for rec in records_of(form, r.values)]
         return line
     if r.status == EVIDENCE:
         return FileLine(name, (f"识别为《{label}》的" if label else "") + (r.reason or "扫描件/照片已留存，请另发可编辑的 Word/Excel 文件"))
@@ -213,7 +282,7 @@ def build_acknowledgement(*, calendar: Calendar, mail: ParsedMail, files, body: 
                 continue
             state = calendar.state(dl.item, None, received_at)
             hint = ""
-            if state == MISSING and dl.item.startswith(WEEKLY_PREFIX):
+            if state == MISSING and calendar.is_weekly(dl.item):
                 week = calendar.week_label(dl.item).split("（")[0]
                 hint = f"补报时请在邮件主题中注明“{week}”"
             owed.append(Owed(calendar.item_label(dl.item), _due_text(calendar, dl.item), state == MISSING, hint))
@@ -221,7 +290,8 @@ def build_acknowledgement(*, calendar: Calendar, mail: ParsedMail, files, body: 
         original_subject=mail.subject, message_id=mail.message_id, references=mail.header("references"),
         received=local_text(received_at, calendar), unit=unit, outcome=outcome, reason=reason,
         files=lines, owed=owed, flags=flags, problems=problems,
-        nothing_found=not any(f.result.status in (PARSED, EVIDENCE) for f in files) and body is None)
+        nothing_found=not any(f.result.status in (PARSED, EVIDENCE) for f in files) and body is None,
+        system=system_name(calendar.campaign))
 
 
 def render_acknowledgement(ack: Acknowledgement) -> str:
@@ -263,8 +333,9 @@ def render_reminder(calendar: Calendar, reminder, campaign_name: str, liaison_na
     when = _reminder_when(calendar, reminder)[0] + "前"
     return _env().get_template("reminder.txt.j2").render(
         unit=reminder.unit, liaison=liaison_name, item=calendar.item_label(reminder.item),
-        weekly=reminder.item.startswith("weekly_report:"), when=when, campaign=campaign_name,
-        due=f"{due.year}年{due.month}月{due.day}日 {due.hour:02d}:{due.minute:02d}")
+        weekly=calendar.is_weekly(reminder.item), weekly_words=weekly_words(calendar.campaign), when=when,
+        campaign=campaign_name, due=f"{due.year}年{due.month}月{due.day}日 {due.hour:02d}:{due.minute:02d}",
+        score_use=score_use(calendar.campaign), system=system_name(calendar.campaign))
 
 
 def compose_reminder(calendar: Calendar, reminder, *, sender: str, campaign_name: str,
@@ -283,6 +354,7 @@ def compose_sender_notice(*, calendar: Calendar, unit: str, liaison_name: str | 
                    auto_submitted="auto-generated", now=now)
     body = _env().get_template("notice.txt.j2").render(
         unit=unit, liaison=liaison_name, received=local_text(received_at, calendar), sender=header_safe(sender_addr),
-        subject=header_safe(subject) or "（无主题）", items=[calendar.item_label(i) for i in items])
+        subject=header_safe(subject) or "（无主题）", items=[calendar.item_label(i) for i in items],
+        system=system_name(calendar.campaign))
     set_text(msg, body)
     return msg

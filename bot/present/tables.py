@@ -1,5 +1,7 @@
 """Terminal tables for the admin (rich aligns CJK text by display width). The console is as
-wide as the terminal, or $COLUMNS; every table fits it without cutting a name in two."""
+wide as the terminal, or $COLUMNS; every table fits it without cutting a name in two. Items,
+forms and fields are named as the campaign's definition names them (present/labels); without a
+campaign, the shipped 2020 one."""
 from __future__ import annotations
 
 import re
@@ -11,10 +13,20 @@ from rich.measure import Measurement
 from rich.table import Table
 from rich.text import Text
 
+from ..campaign.definition import Campaign, shipped
+from .labels import bare_label, field_label, form_label, item_header, kind_short, legend, report_forms
+
 OUTCOME_STYLE = {"accepted": ("已登记", "green"), "needs_review": ("待人工处理", "yellow"),
                  "duplicate": ("重复", "cyan"), "auto_reply": ("自动回复", "dim"),
                  "ignored": ("已忽略", "dim"), "pending": ("待处理", "magenta")}
-KIND_SHORT = {"liaison_form": "附件1", "progress_table": "附件2", "summary": "总结", "weekly_report": "周报"}
+
+
+def __getattr__(name: str):
+    """KIND_SHORT: the 2020 campaign's item -> short word (附件1, 附件2, 总结, 周报), from its
+    definition; a campaign's own: labels.kind_short(campaign)."""
+    if name == "KIND_SHORT":
+        return kind_short(shipped())
+    raise AttributeError(name)
 
 
 # --- fitting text to the terminal -------------------------------------------------------------
@@ -138,14 +150,15 @@ def _missing_lines(prefix: str, names: list[str], width: int) -> list[str]:
     return lines
 
 
-def messages_table(rows: list[dict], console: Console | None = None) -> None:
+def messages_table(rows: list[dict], console: Console | None = None, campaign: Campaign | None = None) -> None:
     console = console or Console()
+    shorts = kind_short(campaign or shipped())
     cells = []
     units = tuple({r["unit"] for r in rows if r["unit"]})  # notes name units: never cut one
     for r in rows:
         label, style = OUTCOME_STYLE.get(r["outcome"], (r["outcome"], ""))
         cells.append((str(r["id"]), (r["received_at"] or "")[5:16].replace("T", " "), r["unit"] or r["from"] or "—",
-                      Text(label, style=style), "、".join(KIND_SHORT.get(k, k) for k in r["kinds"]) or "—",
+                      Text(label, style=style), "、".join(shorts.get(k, k) for k in r["kinds"]) or "—",
                       "；".join([r["reason"]] * bool(r["reason"]) + r["flags"])))
 
     def build(who_width: int, note_width: int) -> Table:
@@ -178,15 +191,9 @@ def messages_table(rows: list[dict], console: Console | None = None) -> None:
 STATE_MARK = {"on_time": ("✓", "green"), "late": ("逾期", "yellow"), "missing": ("✗", "red"), "open": ("…", "dim")}
 
 
-def _item_header(item: str) -> str:
-    if item.startswith("weekly_report:"):
-        _, _, day = item.partition(":")
-        return f"周报\n{int(day[5:7])}/{int(day[8:10])}"
-    return {"liaison_form": "附1", "progress_table": "附2", "summary": "总结"}.get(item, item)
-
-
-def status_table(doc: dict, console: Console | None = None) -> None:
+def status_table(doc: dict, console: Console | None = None, campaign: Campaign | None = None) -> None:
     console = console or Console()
+    campaign = campaign or shipped()
     units = doc["units"]
     items = list(units[0]["items"]) if units else []
     # Fits 80 columns with the longest unit names (12 CJK characters): light borders, no padding
@@ -195,7 +202,7 @@ def status_table(doc: dict, console: Console | None = None) -> None:
                   pad_edge=False, padding=(0, 0))
     table.add_column("单位", no_wrap=True, min_width=8, overflow="ellipsis")
     for item in items:
-        table.add_column(_item_header(item), justify="center", no_wrap=True, min_width=4)
+        table.add_column(item_header(campaign, item), justify="center", no_wrap=True, min_width=4)
     table.add_column("得分", justify="right", no_wrap=True, min_width=4)
     table.add_column("名次", justify="right", no_wrap=True, min_width=4)
     for u in units:
@@ -207,7 +214,8 @@ def status_table(doc: dict, console: Console | None = None) -> None:
     # A unit name longer than the room the marks leave is shortened with …, never the marks.
     table.columns[0].max_width = max(8, _room(console, table, {0}) - table._get_padding_width(0))
     console.print(table)
-    console.print("✓ 按时　逾期 迟交　✗ 缺报　… 未到期　附1 联络员推荐表　附2 进展情况统计表", style="dim")
+    console.print("　".join(["✓ 按时　逾期 迟交　✗ 缺报　… 未到期"] + [legend(campaign)] * bool(legend(campaign))),
+                  style="dim")
     names = tuple(u["unit"] for u in doc["units"])
     for u in doc["units"]:
         for flag in u.get("flags", ()):
@@ -216,13 +224,43 @@ def status_table(doc: dict, console: Console | None = None) -> None:
             console.print(Text("\n  ".join(lines), style="yellow"), overflow="ignore", crop=False)
 
 
-def report_table(doc: dict, labels: dict[str, str], console: Console | None = None) -> None:
+def report_table(doc: dict, labels: dict[str, str], console: Console | None = None,
+                 title: str = "进展情况统计表") -> None:
+    """One form's figures (`report --json`'s totals, units, missing_units): its totals by
+    `labels`, then the units that sent nothing."""
     console = console or Console()
-    table = Table(title=f"进展情况统计表汇总（{len(doc['units'])} 个单位已报）")
+    counted = f"，共 {doc['records']} 条记录" if doc.get("records") is not None and (
+        doc.get("shape") == "list" or doc.get("per_unit") == "many") else ""
+    heading = f"{title}汇总（{len(doc['units'])} 个单位已报{counted}）"
+    # as wide as its title at least, so that a form with short labels does not wrap it
+    table = Table(title=heading, min_width=min(cell_len(heading) + 2, console.width))
     table.add_column("项目")
     table.add_column("合计", justify="right")
     for key, total in doc["totals"].items():
         table.add_row(labels.get(key, key), str(total))
-    console.print(table)
+    if doc["totals"]:
+        console.print(table)
+    else:
+        console.print(Text(table.title, style="bold"))
     if doc["missing_units"]:
         console.print(Text("\n".join(_missing_lines("未报单位：", doc["missing_units"], console.width))))
+
+
+def report_tables(doc: dict, campaign: Campaign, console: Console | None = None) -> None:
+    """`intake report`: each reported form's table (`report --json`, present.as_json.report_json),
+    its fields named as the definition names them."""
+    console = console or Console()
+    docs = list(doc["forms"].values()) if "forms" in doc else [doc]
+    for n, part in enumerate(docs):
+        try:
+            form = campaign.form(part["form"]) if "form" in part else None
+        except KeyError:
+            form = None
+        if form is None:
+            form = next(iter(report_forms(campaign)), None)
+        if form is None:
+            return
+        if n:
+            console.print()
+        labels = {f.key: field_label(form, f) for f in form.fields}
+        report_table(part, labels, console, title=bare_label(form_label(campaign, form)))

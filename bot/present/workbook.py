@@ -1,8 +1,12 @@
 """The organizers' workbook, in Chinese.
 
-Sheets: 汇总 (the 附件2 table itself, totals written into its blanks), 各单位明细 (one row per
-unit, one column per key), 报送情况 (units × items, dates and coloured states), 及时率 (the
-timeliness score with a bar chart), 联络员名单, 消息记录.
+Sheets: a 汇总 for each reported form, in the form's own layout — a prose form (附件2) as its
+table itself with the totals written into its blanks, followed by 各单位明细 (one row per unit,
+one column per blank); a grid form as one row per unit with its fields as columns; a list form
+as the records of all units with a 单位 column first — then 报送情况 (units × items, dates and
+coloured states), 及时率 (the timeliness score with a bar chart), 联络员名单 (the liaison form's
+fields), 消息记录. With one reported form its sheets are 汇总 and 各单位明细 (2020); with several,
+each carries its form's name (附件2汇总).
 
 Text that came from units is always written as a string cell, never as a formula: openpyxl
 turns any str starting with "=" into a formula, so `_text` forces the string type.
@@ -18,8 +22,9 @@ from __future__ import annotations
 import io
 import re
 from copy import copy
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime
+from typing import Callable
 from weakref import WeakKeyDictionary
 
 from openpyxl import Workbook
@@ -29,10 +34,10 @@ from openpyxl.styles.cell_style import StyleArray
 from openpyxl.utils import get_column_letter
 
 from ..campaign.calendar import Calendar
-from ..campaign.standing import Consolidated, UnitStanding, form_email, ranked
-from ..forms import progress_template as tpl
-from .labels import OUTCOME_LABELS
-from .tables import KIND_SHORT
+from ..campaign.standing import Consolidated, FormReport, UnitStanding, form_email, int_fields, ranked, summarise
+from ..forms.definition import (DATE, EMAIL, GENDER, GRID, ID_NUMBER, INT, LIST, MANY, MOBILE, PHONE, PROSE, QQ,
+                                TEXT, Field)
+from .labels import OUTCOME_LABELS, field_label, header_label, kind_short, numbered_label, report_forms, score_use
 
 STATE_TEXT = {"on_time": "按时", "late": "逾期", "missing": "缺报", "open": "未到期"}
 STATE_FILL = {"on_time": "C6EFCE", "late": "FFEB9C", "missing": "FFC7CE", "open": "EDEDED"}
@@ -56,13 +61,32 @@ class WorkbookData:
     now: datetime
     calendar: Calendar
     standings: list[UnitStanding]
-    report: Consolidated
+    report: Consolidated  # the first reported form's (2020: the 附件2's)
     messages: list[dict]
+    # every reported form's figures (labels.report_forms), summed over `standings` when not given
+    reports: list[FormReport] | None = field(default=None)
+
+    def __post_init__(self):
+        if self.reports is None:
+            self.reports = [summarise(self.standings, form) for form in report_forms(self.calendar.campaign)]
+
+
+# Column widths by what a field holds (its key's last part, else its type).
+_KEY_WIDTHS = {"unit_name": 14, "contact": 8, "phone": 13, "fill_date": 12, "name": 7, "gender": 5, "title": 10,
+               "office_phone": 13, "mobile": 12, "fax": 13, "qq": 10, "wechat": 11, "email": 20, "address": 24}
+_TYPE_WIDTHS = {INT: 8, TEXT: 14, DATE: 12, MOBILE: 12, PHONE: 13, EMAIL: 20, ID_NUMBER: 20, GENDER: 5, QQ: 10}
+_SHEET_NAME_BAD = str.maketrans({c: "" for c in "[]:*?/\\"})
+
+
+def _field_width(f: Field) -> int:
+    return _KEY_WIDTHS.get(f.key.rsplit(".", 1)[-1], _TYPE_WIDTHS.get(f.type, 14))
 
 
 def _text(ws, row: int, col: int, value, **style):
     """Write a cell; strings are forced to the string type so "=cmd|..." stays text."""
     cell = ws.cell(row=row, column=col)
+    if isinstance(value, (list, tuple, dict, set)):  # never from a form's field, but never a crash
+        value = str(value)
     if value is None:
         cell.value = None
     elif isinstance(value, str):
@@ -92,76 +116,171 @@ def _local(cal: Calendar, moment: datetime | None) -> str:
     return "" if moment is None else cal.local(moment).strftime("%Y-%m-%d %H:%M")
 
 
+@dataclass(frozen=True)
+class _Sheet:
+    title: str
+    fill: Callable
+    title_rows: str = "1:1"  # repeated on every printed page
+    grid: bool = True  # print gridlines (cells without borders of their own)
+
+
+def _sheet_title(text: str) -> str:
+    return text.translate(_SHEET_NAME_BAD)[:31]
+
+
+def _plan(data: WorkbookData) -> list[_Sheet]:
+    """The workbook's sheets in order, each with how it is filled and printed."""
+    reports = [r for r in data.reports if r.form is not None]
+    one = len(reports) == 1
+    sheets = []
+    for r in reports:
+        form = r.form
+        summary = "汇总" if one else _sheet_title(f"{form.form}汇总")
+        # the summary's title rows above its column headers, boxed like the notice's table
+        if form.shape == PROSE:
+            sheets.append(_Sheet(summary, lambda ws, d, r=r: _prose_summary_sheet(ws, d, r), "3:3", False))
+            sheets.append(_Sheet("各单位明细" if one else _sheet_title(f"{form.form}各单位明细"),
+                                 lambda ws, d, r=r: _prose_detail_sheet(ws, d, r)))
+        elif form.shape == GRID:
+            sheets.append(_Sheet(summary, lambda ws, d, r=r: _rows_sheet(ws, d, r), "3:3"))
+        else:
+            sheets.append(_Sheet(summary, lambda ws, d, r=r: _rows_sheet(ws, d, r), "3:3"))
+    sheets += [_Sheet("报送情况", _delivery_sheet), _Sheet("及时率", _timeliness_sheet)]
+    if data.calendar.campaign.liaison_form is not None:
+        sheets.append(_Sheet("联络员名单", _liaison_sheet))
+    sheets.append(_Sheet("消息记录", _messages_sheet))
+    return sheets
+
+
+def sheet_names(data: WorkbookData) -> list[str]:
+    """The workbook's sheet names, in order (the digest lists them)."""
+    return [sheet.title for sheet in _plan(data)]
+
+
 def build_workbook(data: WorkbookData) -> bytes:
     wb = Workbook()
-    _summary_sheet(wb.active, data)
-    _detail_sheet(wb.create_sheet("各单位明细"), data)
-    _delivery_sheet(wb.create_sheet("报送情况"), data)
-    _timeliness_sheet(wb.create_sheet("及时率"), data)
-    _liaison_sheet(wb.create_sheet("联络员名单"), data)
-    _messages_sheet(wb.create_sheet("消息记录"), data)
-    for ws in wb.worksheets:
+    plan = _plan(data)
+    for n, sheet in enumerate(plan):
+        ws = wb.active if n == 0 else wb.create_sheet(sheet.title)
+        ws.title = sheet.title
+        sheet.fill(ws, data)
+    for ws, sheet in zip(wb.worksheets, plan):
         _fit_rows(ws)
-        summary = ws.title == "汇总"  # its title rows above the column headers, boxed like the notice's table
-        _page_setup(ws, data, title_rows="3:3" if summary else "1:1", grid=not summary)
+        _page_setup(ws, data, title_rows=sheet.title_rows, grid=sheet.grid)
     buf = io.BytesIO()
     wb.save(buf)
     return buf.getvalue()
 
 
-def _summary_sheet(ws, data: WorkbookData) -> None:
-    """The 附件2 table as the notice prints it, each blank filled with the consolidated total
-    (text blanks list how many units filled them)."""
-    ws.title = "汇总"
-    ws.merge_cells("A1:C1")
-    _text(ws, 1, 1, "“安全生产月”活动进展情况统计表（汇总）", font=Font(bold=True, size=14), alignment=CENTER)
-    ws.merge_cells("A2:C2")
-    _text(ws, 2, 1, f"{data.title}　已报单位 {len(data.report.units)} 个，未报 {len(data.report.missing_units)} 个"
+def _title_rows(ws, data: WorkbookData, report: FormReport, columns: int, counted: str = "") -> None:
+    """Rows 1-2 of a 汇总 sheet: the form's title, then who sent it and when it was counted."""
+    last = get_column_letter(max(columns, 1))
+    ws.merge_cells(f"A1:{last}1")
+    _text(ws, 1, 1, f"{report.form.title}（汇总）", font=Font(bold=True, size=14), alignment=CENTER)
+    ws.merge_cells(f"A2:{last}2")
+    _text(ws, 2, 1, f"{data.title}　已报单位 {len(report.units)} 个{counted}，未报 {len(report.missing_units)} 个"
                     f"　统计时间：{_local(data.calendar, data.now)}", alignment=CENTER)
-    for col, head in enumerate(("活动项目", "内容要求", "进展情况"), start=1):
+
+
+def _prose_summary_sheet(ws, data: WorkbookData, report: FormReport) -> None:
+    """A prose form's table as the notice prints it, each blank filled with the consolidated
+    total (text blanks say how many units filled them)."""
+    form = report.form
+    with_requirements = any(section.requirements for section in form.sections)
+    width = 3 if with_requirements else 2
+    heads = tuple(form.column_headers[-width:]) if len(form.column_headers) >= width else (
+        ("活动项目", "内容要求", "进展情况") if with_requirements else ("活动项目", "进展情况"))
+    _title_rows(ws, data, report, width)
+    for col, head in enumerate(heads, start=1):
         _text(ws, 3, col, head, font=BOLD, alignment=CENTER, border=BOX, fill=PatternFill("solid", fgColor="D9E1F2"))
-    row = 4
-    for item in tpl.ITEMS:
-        prose = tpl.render_progress(item, {b.key: _total_text(b, data.report) for b in item.blanks})
-        _text(ws, row, 1, item.name, alignment=CENTER, border=BOX)
-        _text(ws, row, 2, item.requirements, alignment=WRAP, border=BOX)
-        _text(ws, row, 3, prose, alignment=WRAP, border=BOX)
-        row += 1
-    _widths(ws, [22, 48, 70])
+    blanks = {f.number: f for f in form.blanks}
+    number = 0
+    for row, section in enumerate(form.sections, start=4):
+        out = []
+        for position, part in enumerate(section.parts):
+            if position % 2 == 0:
+                out.append(part)
+                continue
+            number += 1
+            out.append(part[0] + _total_text(blanks[number], report) + part[-1])
+        cells = [section.name] + ([section.requirements] if with_requirements else []) + ["".join(out)]
+        for col, value in enumerate(cells, start=1):
+            _text(ws, row, col, value, alignment=CENTER if col == 1 else WRAP, border=BOX)
+    _widths(ws, [22, 48, 70] if with_requirements else [22, 70])
 
 
-def _total_text(blank, report: Consolidated) -> str:
-    if blank.type == tpl.INT:
+def _total_text(blank: Field, report: Consolidated) -> str:
+    if blank.type == INT:
         return str(report.totals.get(blank.key, 0))
     filled = sum(1 for values in report.units.values() if values.get(blank.key))
     return f"{filled}个单位填写" if filled else ""
 
 
-def _detail_sheet(ws, data: WorkbookData) -> None:
-    keys = [b.key for b in tpl.BLANKS]
-    headers = ["单位", "填报单位", "联系人", "电话", "填报日期"] + [tpl.numbered_label(b) for b in tpl.BLANKS]
+def _prose_detail_sheet(ws, data: WorkbookData, report: FormReport) -> None:
+    """One row per unit, one column per header field and per blank, the totals under them."""
+    form = report.form
+    fields = list(form.header_fields) + list(form.blanks)
+    first = len(form.header_fields) + 2  # the first blank's column
+    headers = ["单位"] + [header_label(f) for f in form.header_fields] + [numbered_label(f) for f in form.blanks]
     for col, head in enumerate(headers, start=1):
         _text(ws, 1, col, head, font=BOLD, alignment=WRAP, border=BOX)
     row = 2
     for s in data.standings:
-        values = s.progress or {}
+        values = report.units.get(s.unit) or {}
         _text(ws, row, 1, s.unit)
-        for col, key in enumerate(("header.unit_name", "header.contact", "header.phone", "header.fill_date"), start=2):
-            _text(ws, row, col, values.get(key))
-        for col, key in enumerate(keys, start=6):
-            _text(ws, row, col, values.get(key))
+        for col, f in enumerate(fields, start=2):
+            _text(ws, row, col, values.get(f.key))
         row += 1
     _text(ws, row, 1, "合计", font=BOLD)
-    for col, b in enumerate(tpl.BLANKS, start=6):
-        if b.type == tpl.INT:
-            _text(ws, row, col, data.report.totals.get(b.key, 0), font=BOLD)
+    for col, b in enumerate(form.blanks, start=first):
+        if b.type == INT:
+            _text(ws, row, col, report.totals.get(b.key, 0), font=BOLD)
     ws.freeze_panes = "B2"
-    _widths(ws, [16, 14, 8, 13, 12] + [24 if b.type == "text" else 8 for b in tpl.BLANKS])
+    _widths(ws, [16] + [_field_width(f) for f in form.header_fields]
+            + [24 if b.type == TEXT else 8 for b in form.blanks])
     # printed in bands of whole activity items (进企业…进家庭 one band each), 单位 on every band
-    groups: dict[str, list[int]] = {"header": [2, 3, 4, 5]}
-    for col, b in enumerate(tpl.BLANKS, start=6):
-        groups.setdefault(b.key.rsplit(".", 1)[0], []).append(col)
+    groups: dict[str, list[int]] = {"header": list(range(2, first))} if form.header_fields else {}
+    for col, b in enumerate(form.blanks, start=first):
+        groups.setdefault(b.key.rsplit(".", 1)[0] if "." in b.key else f"section{b.section}", []).append(col)
     _column_bands(ws, 2, list(groups.values()))
+
+
+def _rows_sheet(ws, data: WorkbookData, report: FormReport) -> None:
+    """A grid form as one row per unit (a many-per-unit form: per copy), a list form as the
+    records of all units; 单位 first, then the form's fields, the int fields summed below."""
+    form = report.form
+    fields = list(form.fields)
+    records = form.shape == LIST or form.per_unit == MANY
+    counted = f"，共 {report.records} 条记录" if records else ""
+    _title_rows(ws, data, report, len(fields) + 1, counted)
+    for col, head in enumerate(["单位"] + [field_label(form, f) for f in fields], start=1):
+        _text(ws, 3, col, head, font=BOLD, alignment=CENTER, border=BOX, fill=PatternFill("solid", fgColor="D9E1F2"))
+    row = 4
+    for s in data.standings:
+        got = report.units.get(s.unit)
+        if got is None:
+            if not records:  # a grid form's unit that sent nothing still has its row
+                _text(ws, row, 1, s.unit)
+                _text(ws, row, 2, "（未报送）", font=RED)
+                row += 1
+            continue
+        for values in (got if isinstance(got, list) else [got]):
+            _text(ws, row, 1, s.unit)
+            for col, f in enumerate(fields, start=2):
+                _text(ws, row, col, values.get(f.key))
+            row += 1
+    keys = set(int_fields(form))
+    if keys:
+        _text(ws, row, 1, "合计", font=BOLD)
+        for col, f in enumerate(fields, start=2):
+            if f.key in keys:
+                _text(ws, row, col, report.totals.get(f.key, 0), font=BOLD)
+        row += 1
+    if records and report.missing_units:
+        ws.merge_cells(start_row=row + 1, start_column=1, end_row=row + 1, end_column=len(fields) + 1)
+        _text(ws, row + 1, 1, "未报单位：" + "、".join(report.missing_units), alignment=WRAP)
+    ws.freeze_panes = "B4"
+    _widths(ws, [16] + [_field_width(f) for f in fields])
 
 
 def _delivery_sheet(ws, data: WorkbookData) -> None:
@@ -201,8 +320,9 @@ def _timeliness_sheet(ws, data: WorkbookData) -> None:
         rate.number_format = "0%"
         _text(ws, row, 10, t.score)
     ws.merge_cells(start_row=len(order) + 3, start_column=1, end_row=len(order) + 3, end_column=len(headers))
-    _text(ws, len(order) + 3, 1, "得分 = 100 × (按时 + 0.5 × 逾期) ÷ 已到期项数；得分相同的单位名次相同；"
-                                 "供“安康杯”名额分配参考。")
+    use = score_use(data.calendar.campaign)
+    _text(ws, len(order) + 3, 1, "得分 = 100 × (按时 + 0.5 × 逾期) ÷ 已到期项数；得分相同的单位名次相同"
+                                 + (f"；供{use}名额分配参考。" if use else "。"))
     if order:
         ws.add_chart(_score_chart(ws, len(order)), "L2")
     _widths(ws, [5, 24, 6, 6, 6, 7, 8, 8, 7, 7])
@@ -243,9 +363,11 @@ def _score_chart(ws, units: int) -> BarChart:
 
 
 def _liaison_sheet(ws, data: WorkbookData) -> None:
-    headers = ("单位", "姓名", "性别", "职务", "办公电话", "手机", "传真", "QQ号", "微信号", "电子邮箱", "通信地址",
-               "提醒发送地址")
-    keys = ("name", "gender", "title", "office_phone", "mobile", "fax", "qq", "wechat", "email", "address")
+    """The liaison form's fields per unit (its 单位名称 is the roster's, in the first column),
+    and where reminders go."""
+    fields = [f for f in data.calendar.campaign.liaison_form.fields if f.key != "unit_name"]
+    headers = ["单位"] + [f.short for f in fields] + ["提醒发送地址"]
+    keys = [f.key for f in fields]
     for col, head in enumerate(headers, start=1):
         _text(ws, 1, col, head, font=BOLD, border=BOX)
     for row, s in enumerate(data.standings, start=2):
@@ -259,18 +381,19 @@ def _liaison_sheet(ws, data: WorkbookData) -> None:
             _text(ws, row, len(keys) + 2, f"{s.liaison_address}（表中未填邮箱，用报送邮件的发件地址）")
         else:
             _text(ws, row, len(keys) + 2, s.liaison_address)
-    _widths(ws, [16, 7, 5, 10, 13, 12, 13, 10, 11, 20, 24, 20])
+    _widths(ws, [16] + [_field_width(f) for f in fields] + [20])
 
 
 def _messages_sheet(ws, data: WorkbookData) -> None:
     headers = ("编号", "收到时间", "发件人", "主题", "单位", "结果", "材料", "说明")
     for col, head in enumerate(headers, start=1):
         _text(ws, 1, col, head, font=BOLD, border=BOX)
+    shorts = kind_short(data.calendar.campaign)
     for row, m in enumerate(data.messages, start=2):
         note = "；".join(([m["reason"]] if m["reason"] else []) + list(m["flags"]))
         for col, v in enumerate((m["id"], (m["received_at"] or "")[:16].replace("T", " "), m["from"], m["subject"],
                                  m["unit"], OUTCOME_TEXT.get(m["outcome"], m["outcome"]),
-                                 "、".join(KIND_SHORT.get(k, k) for k in m["kinds"]), note),
+                                 "、".join(shorts.get(k, k) for k in m["kinds"]), note),
                                 start=1):
             _text(ws, row, col, v)
     ws.freeze_panes = "A2"
