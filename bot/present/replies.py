@@ -128,19 +128,23 @@ def form_of(campaign: Campaign, r: FormResult) -> Form | None:
     return campaign.form_of(r.kind) if r.kind else None
 
 
-# A list cell's problem key: records[3].id_number, records.3.id_number or 3.id_number.
-_CELL_KEY_RE = re.compile(r"^(?:[a-z_][a-z0-9_]*(?:\[|\.))?(\d+)\]?\.([a-z][a-z0-9_.]*)$")
+# A list cell's problem key (forms/listform): records[2].id_number — the record's 0-based index
+# and the column's key; its label names the row as the unit sees it: [第2张表 ]第3行 身份证号.
+_CELL_KEY_RE = re.compile(r"^([a-z_][a-z0-9_]*)\[(\d+)\]\.([a-z][a-z0-9_.]*)$")
+_ROW_RE = re.compile(r"^((?:第\d+张表\s*)?第\d+行)")
 
 
-def _cell(form: Form, key: str):
-    """(record number, field) of a list form's problem key, or None."""
-    match = _CELL_KEY_RE.match(key)
-    if not match:
+def _cell(form: Form, p):
+    """(the row as the unit finds it, the column's field) of a list form's problem, or None."""
+    match = _CELL_KEY_RE.match(p.key)
+    if not match or match.group(1) != form.list_key:
         return None
     try:
-        return int(match.group(1)), form.field(match.group(2))
+        column = form.field(match.group(3))
     except KeyError:
         return None
+    row = _ROW_RE.match(p.label or "")
+    return (row.group(1) if row else f"第{int(match.group(2)) + 1}条"), column
 
 
 def _field(form: Form, key: str):
@@ -163,10 +167,10 @@ def _note(form: Form | None, p, tail: str, *, warning: bool = False) -> Note:
     field)."""
     written = f"填写“{p.written}”" if warning or p.written.strip() else "未填写"
     if form is not None:
-        cell = _cell(form, p.key) if form.shape == LIST else None
+        cell = _cell(form, p) if form.shape == LIST else None
         if cell is not None:
             row, f = cell
-            return Note(f"第{row}行 {f.short}", f"{written}，{tail}")
+            return Note(f"{row} {f.short}", f"{written}，{tail}")
         f = _field(form, p.key)
         if f is not None and form.shape == PROSE and not f.header:
             return Note(f"第{f.number}项 {f.short}", f"{_where(form, p)} —— {tail}")
@@ -201,6 +205,27 @@ def _read_values(form: Form, r: FormResult) -> list[ReadValue]:
                                  "warning"))
         else:
             out.append(ReadValue(blank.number, blank.short, str(value), "ok"))
+    return out
+
+
+def _read_records(form: Form, r: FormResult) -> list[list[str]]:
+    """Every record of a list form by column, a cell in error or estimated said so."""
+    marks: dict[tuple[int, str], str] = {}
+    for problems, mark in ((r.warnings, "（估计数）"), (r.errors, "error")):
+        for p in problems:
+            match = _CELL_KEY_RE.match(p.key)
+            if match and match.group(1) == form.list_key:
+                marks[(int(match.group(2)), match.group(3))] = mark
+    rows = (r.values or {}).get(form.list_key) or []
+    out = []
+    for i, rec in enumerate(rows):
+        if not records_of(form, {form.list_key: [rec]}):
+            continue  # a blank row is no record
+        cells = []
+        for f in form.fields:
+            mark, value = marks.get((i, f.key), ""), _shown(rec.get(f.key))
+            cells.append("未记录（需更正）" if mark == "error" else (value + mark if value else value))
+        out.append(cells)
     return out
 
 
@@ -248,7 +273,7 @@ def _describe(name: str, r: FormResult, cal: Calendar, item: str | None, *, rece
             line.values = _read_values(form, r)
         elif form is not None and form.shape == LIST:
             line.columns = [f.short for f in form.fields]
-            line.records = [[_shown(rec.get(f.key)) for f in form.fields] for rec in records_of(form, r.values)]
+            line.records = _read_records(form, r)
         return line
     if r.status == EVIDENCE:
         return FileLine(name, (f"识别为《{label}》的" if label else "") + (r.reason or "扫描件/照片已留存，请另发可编辑的 Word/Excel 文件"))

@@ -311,7 +311,8 @@ def _mail(subject="大观区总工会报名材料"):
 def test_acknowledgement_names_the_units_errors_by_label(site):
     slug = site.campaign.slug
     listed = FormResult("entrants", PARSED, {"records": RECORDS_A}, form="附件2", campaign=slug, errors=(
-        Problem("records[3].id_number", "身份证号", "34080219960101123X", "18位身份证号（校验码不符）"),))
+        Problem("records[2].id_number", "第3行 身份证号", "34080219960101123X", "18位身份证号（校验码不符）"),
+        Problem("records[1].mobile", "手机", "1390000", "11位手机号码")))
     entry = FormResult("entry_form", PARSED, ENTRY_B | {"mobile": None, "team_size": None}, form="附件1",
                        campaign=slug, errors=(Problem("mobile", "手机", "1390000", "11位手机号码"),
                                               Problem("team_size", "参赛人数", "若干", "整数")))
@@ -325,6 +326,7 @@ def test_acknowledgement_names_the_units_errors_by_label(site):
     text = replies.render_acknowledgement(ack)
     assert f"1. 参赛职工汇总表.xlsx —— 识别为《{TITLE_LIST}（附件2）》，读取 3 条记录。" in text
     assert "· 第3行 身份证号：填写“34080219960101123X”，应为18位身份证号（校验码不符）" in text
+    assert "· 第2条 手机：填写“1390000”，应为11位手机号码" in text  # a label without its row: the record's number
     assert f"2. 报名表.docx —— 识别为《{TITLE_GRID}（附件1）》，逾期报送（截止时间：2021年4月15日 23:59）。" in text
     assert "· 手机：填写“1390000”，应为11位手机号码" in text
     assert "· 报名参赛人数：填写“若干”，应为整数" in text  # the field's short label, not the form's words
@@ -334,6 +336,8 @@ def test_acknowledgement_names_the_units_errors_by_label(site):
     assert "报名表（附件1），截止" not in text  # received: not owed
     assert "共 3 条记录：" in text
     assert " 1. 姓名：张三　性别：男　身份证号：340802199001011234　手机：13900001111　工种：焊工　年龄：30" in text
+    assert " 3. 姓名：=cmd|' /C calc'!A0　性别：男　身份证号：未记录（需更正）　手机：13900003333" in text
+    assert " 2. 姓名：李四　性别：女　身份证号：340802198001011234　手机：未记录（需更正）" in text
     assert "（本邮件由“劳动技能竞赛”材料接收系统自动发送）" in text and "安全生产月" not in text
     html = replies.render_acknowledgement_html(ack)
     assert "<th>序号</th><th>姓名</th><th>性别</th><th>身份证号</th><th>手机</th><th>工种</th><th>年龄</th>" in html
