@@ -188,9 +188,27 @@ def _example_organizers(config: Config) -> list[tuple[bool | None, str]]:
 
 
 def _campaign_over(config: Config, now: datetime) -> list[tuple[bool | None, str]]:
-    campaign = config.campaign
-    today = now.astimezone(campaign.timezone).date()
-    if today <= campaign.end:
-        return []
-    return [(None, f"提示：[campaign] 的活动已于 {campaign.end} 结束（今天是 {today}）："
-                   "如是新一期活动，请改 start、end、截止日期和每周报送日期")]
+    """A hint when every campaign of the config has ended; a definition that cannot be loaded
+    fails the check."""
+    from .campaign.definition import resolve
+    from .forms.definition import DefinitionError
+
+    if len(config.campaigns) <= 1 and config.campaign.definition is None:  # the 2020 [campaign] table
+        campaign = config.campaign
+        today = now.astimezone(campaign.timezone).date()
+        if today <= campaign.end:
+            return []
+        return [(None, f"提示：[campaign] 的活动已于 {campaign.end} 结束（今天是 {today}）："
+                       "如是新一期活动，请改 start、end、截止日期和每周报送日期")]
+    out: list[tuple[bool | None, str]] = []
+    campaigns = []
+    for cc in config.campaigns or (config.campaign,):
+        try:
+            campaigns.append(resolve(cc))
+        except DefinitionError as exc:
+            out.append((False, str(exc)))
+    if campaigns and all(now.astimezone(c.timezone).date() > c.end for c in campaigns):
+        last = max(campaigns, key=lambda c: c.end)
+        out.append((None, f"提示：配置中的活动均已结束（最近的“{last.name}”于 {last.end} 结束，今天是 "
+                          f"{now.astimezone(last.timezone).date()}）：如有新一期活动，请在 [[campaigns]] 中加入它的定义目录"))
+    return out

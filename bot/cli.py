@@ -146,6 +146,12 @@ def _intake(config: Config):
     return Intake.from_config(config)
 
 
+def _campaign_intake(config: Config, name: str | None):
+    """The Intake of the campaign `--campaign NAME` names (slug or name); without it, the one
+    open now, else the latest."""
+    return _intake(config).for_campaign(name)
+
+
 @click.group(cls=_Group, context_settings={"help_option_names": ["-h", "--help"]})
 @click.option("--config", metavar="PATH", default=None, help="配置文件路径（默认 $INTAKE_CONFIG 或 ./config.toml）")
 @click.pass_context
@@ -257,26 +263,29 @@ def _now(intake, text: str | None):
     except ValueError:
         raise click.BadParameter(f"时间格式应为 ISO 8601，如 2020-06-11T09:00:00+08:00，实际为 {text!r}",
                                  param_hint="--now") from None
-    return moment if moment.tzinfo else moment.replace(tzinfo=intake.config.campaign.timezone)
+    return moment if moment.tzinfo else moment.replace(tzinfo=intake.campaign.timezone)
 
 
 now_option = click.option("--now", "now_text", metavar="TIME", help="假定当前时间（ISO 8601），只看此前收到的邮件")
 json_option = click.option("--json", "as_json", is_flag=True, help="输出 JSON")
+campaign_option = click.option("--campaign", "campaign_name", metavar="NAME", default=None,
+                               help="活动（目录名或名称；默认当前进行中的活动，否则最近的一个）")
 
 
 @main.command(help="各单位各项材料的报送情况。")
 @json_option
 @now_option
+@campaign_option
 @command()
-def status(config: Config, as_json: bool, now_text: str | None) -> None:
+def status(config: Config, as_json: bool, now_text: str | None, campaign_name: str | None) -> None:
     from .reporting import standings
     from .present.as_json import status_json
     from .store.queries import unit_flags
 
-    intake = _intake(config)
+    intake = _campaign_intake(config, campaign_name)
     now = _now(intake, now_text)
     with intake.db.session() as s:
-        flags = unit_flags(s, now)
+        flags = unit_flags(s, now, campaign=intake.campaign.slug)
     doc = status_json(standings(intake, now), intake.calendar, now, flags)
     if as_json:
         click.echo(json.dumps(doc, ensure_ascii=False, indent=1))
@@ -289,12 +298,13 @@ def status(config: Config, as_json: bool, now_text: str | None) -> None:
 @main.command(help="进展情况统计表（附件2）汇总：合计与各单位数据。")
 @json_option
 @now_option
+@campaign_option
 @command()
-def report(config: Config, as_json: bool, now_text: str | None) -> None:
+def report(config: Config, as_json: bool, now_text: str | None, campaign_name: str | None) -> None:
     from .forms.progress_template import BLANKS, numbered_label
     from .reporting import report as build_report
 
-    intake = _intake(config)
+    intake = _campaign_intake(config, campaign_name)
     result = build_report(intake, _now(intake, now_text))
     doc = {"totals": result.totals, "units": result.units, "missing_units": result.missing_units}
     if as_json:
@@ -309,11 +319,12 @@ def report(config: Config, as_json: bool, now_text: str | None) -> None:
 @click.option("--dry-run", is_flag=True, help="只列出，不发送")
 @json_option
 @now_option
+@campaign_option
 @command()
-def remind(config: Config, dry_run: bool, as_json: bool, now_text: str | None) -> None:
+def remind(config: Config, dry_run: bool, as_json: bool, now_text: str | None, campaign_name: str | None) -> None:
     from .reporting import pending_reminders, reminder_json, send_reminders
 
-    intake = _intake(config)
+    intake = _campaign_intake(config, campaign_name)
     now = _now(intake, now_text)
     todo = pending_reminders(intake, now) if dry_run else send_reminders(intake, now)
     rows = [reminder_json(intake, r) for r in todo]
@@ -330,12 +341,13 @@ def remind(config: Config, dry_run: bool, as_json: bool, now_text: str | None) -
 @click.option("--send", is_flag=True, help="发送给 [organizers] emails")
 @click.option("--out", "out_path", metavar="FILE.xlsx", help="把汇总工作簿保存到此文件")
 @now_option
+@campaign_option
 @command()
-def digest(config: Config, send: bool, out_path: str | None, now_text: str | None) -> None:
+def digest(config: Config, send: bool, out_path: str | None, now_text: str | None, campaign_name: str | None) -> None:
     from .reporting import build_digest, send_digest_now
 
     target = output_file(out_path, ".xlsx") if out_path else None  # refused before any work
-    intake = _intake(config)
+    intake = _campaign_intake(config, campaign_name)
     now = _now(intake, now_text)
     msg, book = build_digest(intake, now)
     if target:
@@ -353,13 +365,14 @@ def digest(config: Config, send: bool, out_path: str | None, now_text: str | Non
 @main.command(help="把全部数据导出为 Excel 工作簿。")
 @click.argument("path", metavar="FILE.xlsx")
 @now_option
+@campaign_option
 @command()
-def export(config: Config, path: str, now_text: str | None) -> None:
+def export(config: Config, path: str, now_text: str | None, campaign_name: str | None) -> None:
     from .present.workbook import build_workbook
     from .reporting import workbook_data
 
     target = output_file(path, ".xlsx")  # refused before any work
-    intake = _intake(config)
+    intake = _campaign_intake(config, campaign_name)
     write_file(target, build_workbook(workbook_data(intake, _now(intake, now_text))))
     click.echo(f"已导出：{path}")
 

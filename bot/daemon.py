@@ -182,20 +182,29 @@ class StopFlag:
 
 
 def campaign_tick(intake: Intake, stop: StopFlag) -> None:
-    """Send whatever reminders and digest are due now; the outbox keys make this idempotent,
-    so a daemon that was down at 09:00 and is back at 10:30 still sends that day's reminders
-    once, and one down for longer than grace_hours sends nothing stale."""
+    """Send whatever reminders and digest are due now, for every campaign of the config; the
+    outbox keys make this idempotent (Intake.outbox_key: a campaign's own), so a daemon that was
+    down at 09:00 and is back at 10:30 still sends that day's reminders once, and one down for
+    longer than grace_hours sends nothing stale."""
     from .reporting import send_digest, send_reminders
 
     if stop():
         return
     now = intake.clock()
+    several = len(intake.campaigns) > 1
     try:
-        sent = send_reminders(intake, now, drain=False)
-        if sent:
-            log.info("催报提醒 %d 封已排队", len(sent))
-        if send_digest(intake, now, drain=False):
-            log.info("周汇总已排队")
+        for campaign in intake.campaigns or (intake.campaign,):
+            if stop():
+                break
+            this = intake.for_campaign(campaign.slug)
+            try:
+                sent = send_reminders(this, now, drain=False)
+                if sent:
+                    log.info("催报提醒 %d 封已排队%s", len(sent), f"（{campaign.name}）" if several else "")
+                if send_digest(this, now, drain=False):
+                    log.info("周汇总已排队%s", f"（{campaign.name}）" if several else "")
+            except Exception:  # noqa: BLE001 - one campaign's failure does not stop the others'
+                log.exception("定时任务出错%s", f"（{campaign.name}）" if several else "")
         Outbox.of(intake).drain(should_stop=stop)  # SIGTERM stops it between mails
     except Exception:  # noqa: BLE001 - a failed tick is retried at the next one
         log.exception("定时任务出错")

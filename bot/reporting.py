@@ -18,7 +18,7 @@ from .store.queries import deliveries
 
 def standings(intake: Intake, now: datetime) -> list[UnitStanding]:
     with intake.db.session() as s:
-        rows = [Delivery(*row) for row in deliveries(s, now)]
+        rows = [Delivery(*row) for row in deliveries(s, now, campaign=intake.campaign.slug)]
     return stand(intake.calendar, intake.roster, rows, now)
 
 
@@ -54,8 +54,8 @@ def pending_reminders(intake: Intake, now: datetime) -> list[Reminder]:
     if not due:
         return []
     with intake.db.session() as s:
-        made = queued_keys(s, [r.key for r in due])
-    return [r for r in due if r.key not in made]
+        made = queued_keys(s, [intake.outbox_key(r.key) for r in due])
+    return [r for r in due if intake.outbox_key(r.key) not in made]
 
 
 def send_reminders(intake: Intake, now: datetime, *, drain: bool = True) -> list[Reminder]:
@@ -70,7 +70,7 @@ def send_reminders(intake: Intake, now: datetime, *, drain: bool = True) -> list
             name = (liaisons.get(r.unit) or {}).get("name") or intake.roster.by_name[r.unit].contact or None
             msg = replies.compose_reminder(intake.calendar, r, sender=intake.config.smtp.sender,
                                            campaign_name=intake.campaign.name, liaison_name=name, now=wall)
-            if enqueue(s, key=r.key, kind="remind", message=msg, now=wall):
+            if enqueue(s, key=intake.outbox_key(r.key), kind="remind", message=msg, now=wall):
                 queued.append(r)
     if drain and queued:
         Outbox.of(intake).drain()
@@ -90,7 +90,8 @@ def workbook_data(intake: Intake, now: datetime):
     stands = standings(intake, now)
     reports = _reports(intake, stands)
     with intake.db.session() as s:
-        msgs = [m for m in messages_json(messages(s), intake.calendar) if m["received_at"] is None
+        msgs = [m for m in messages_json(messages(s, campaign=intake.campaign.slug), intake.calendar)
+                if m["received_at"] is None
                 or datetime.fromisoformat(m["received_at"]) <= now]
     main = reports[0] if reports else FormReport({}, {}, [], None)
     return WorkbookData(intake.campaign.name, now, intake.calendar, stands, main, msgs, reports)
@@ -117,7 +118,7 @@ def send_digest(intake: Intake, now: datetime, *, key: str | None = None, drain:
         slot = due_digest(intake.calendar, intake.config.schedule, now)
         if slot is None:
             return False
-        key = f"digest:{slot.date().isoformat()}"
+        key = intake.outbox_key(f"digest:{slot.date().isoformat()}")
     if not intake.config.organizers:
         return False
     with intake.db.session() as s:
@@ -135,7 +136,7 @@ def send_digest_now(intake: Intake, now: datetime, message: EmailMessage) -> tup
     """`intake digest --send`: `message` (build_digest's, as of `now`) queued under the manual
     key of `now`'s minute, then the outbox drained. Returns whether it was queued now (False: the
     same minute's digest was queued before) and what the drain did."""
-    key = f"digest:manual:{intake.calendar.local(now).isoformat(timespec='minutes')}"
+    key = intake.outbox_key(f"digest:manual:{intake.calendar.local(now).isoformat(timespec='minutes')}")
     with intake.db.session() as s:
         queued = enqueue(s, key=key, kind="digest", message=message, now=intake.clock())
     return queued, Outbox.of(intake).drain()

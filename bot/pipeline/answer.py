@@ -73,7 +73,7 @@ def queue_ack(intake: Intake, s, msg: Message, reading: Reading, unit: str | Non
     if cap and recent_count(s, kind="ack", to_addr=to, since=now - timedelta(days=1)) >= cap:
         msg.flags = list(msg.flags) + [f"今日已向 {to} 自动回复 {cap} 封，本封不再回复"]
         return False
-    received = submissions.received_items(s, unit) if unit else {}
+    received = submissions.received_items(s, unit, intake.campaign.slug) if unit else {}
     liaison = submissions.liaison_of(s, unit) if unit else None
     ack = replies.build_acknowledgement(
         calendar=intake.calendar, mail=mail, files=reading.files, body=reading.body, unit=unit,

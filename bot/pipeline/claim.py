@@ -16,7 +16,9 @@ from datetime import datetime, timedelta
 
 from sqlalchemy import or_, select, update
 
-from ..config import Config
+from typing import Sequence
+
+from ..campaign.definition import Campaign
 from ..intake import Intake
 from ..store.models import PENDING, Message
 
@@ -56,15 +58,16 @@ class ClaimLost(Exception):
     """Another process took the message over (an admin's reprocess, or a lapsed claim)."""
 
 
-def set_aside_reason(config: Config, received_at: datetime, marked_handled_at: datetime | None,
+def set_aside_reason(campaigns: Sequence[Campaign], received_at: datetime, marked_handled_at: datetime | None,
                      assigned: str | None) -> str | None:
     """Why a mail is only kept and listed, never read, answered or counted; None when it is
-    read as usual. An admin's `assign` overrides both reasons: that mail is wanted."""
+    read as usual: it arrived before the first of the campaigns opened for submissions. An
+    admin's `assign` overrides both reasons: that mail is wanted."""
     if assigned:
         return None
     if marked_handled_at is not None:
         return REASON_MARKED_HANDLED
-    opens = config.campaign.opens_at
+    opens = min(c.opens_at for c in campaigns)  # aware, in its own campaign's zone
     if received_at < opens:
         return (f"早于本次活动开始接收报送的日期（{opens.year}年{opens.month}月{opens.day}日），"
                 "仅存档备查，不回复、不计入")
@@ -96,7 +99,7 @@ def begin(intake: Intake, pk: int, *, only_pending: bool, stale_claim: str | Non
     if row is None:
         return None
     return Job(int(pk), token, row.sha256, row.received_at, row.assigned_unit,
-               set_aside_reason(intake.config, row.received_at, row.marked_handled_at, row.assigned_unit))
+               set_aside_reason(intake.campaigns or (intake.campaign,), row.received_at, row.marked_handled_at, row.assigned_unit))
 
 
 def claimed(s, pk: int, token: str) -> Message:

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Callable
+from typing import Callable, Iterable
 
 from .. import conversation
 from ..campaign.calendar import Calendar
+from ..campaign.definition import Campaign
 from ..campaign.standing import liaison_addresses
 from ..forms import classify
+from ..forms.definition import Form
 from ..forms.result import (ERROR, EVIDENCE, FORM_KINDS, LIAISON_FORM, PARSED, PROGRESS_TABLE, WEEKLY_REPORT,
                             FormResult)
-from ..intake import Intake
+from ..intake import Intake, is_open, latest
 from ..mail.authresults import sender_check
 from ..mail.message import ParsedMail
 from ..store import submissions
@@ -141,10 +143,76 @@ def start_over(s, msg: Message, mail: ParsedMail, now: datetime) -> None:
 
 
 def set_aside(s, msg: Message, reading: Reading, reason: str, now: datetime) -> str:
-    """Kept and listed with its sender and subject; nothing read, recorded or answered."""
+    """Kept and listed with its sender and subject; nothing read, recorded or answered; no
+    campaign's."""
     start_over(s, msg, reading.mail, now)
     msg.outcome, msg.reason, msg.kinds, msg.unit, msg.unit_source = IGNORED, reason, [], None, None
+    msg.campaign = None
     return IGNORED
+
+
+# -- attribution: which campaign a mail is for ------------------------------------------------
+
+def _form_signature(form: Form) -> tuple:
+    """What a unit fills in: two campaigns whose forms have the same signature (next year's copy
+    of an unchanged 附件2) cannot be told apart by a filled copy."""
+    return form.shape, form.title, tuple((f.key, f.label) for f in form.fields)
+
+
+def _fitting(campaigns: tuple[Campaign, ...], result: FormResult) -> list[Campaign]:
+    """The campaigns a reading's content fits: its own campaign's, and every campaign with the
+    same form; [] when no campaign's definition recognised it."""
+    own = next((c for c in campaigns if c.slug == result.campaign), None) if result.campaign else None
+    if own is None:
+        return []
+    try:
+        signature = _form_signature(own.form(result.form)) if result.form else None
+    except KeyError:
+        signature = None
+    if signature is None:
+        return [own]
+    return [c for c in campaigns if c is own or any(_form_signature(f) == signature for f in c.forms)]
+
+
+def _content(reading: Reading) -> list[FormResult]:
+    results = [f.result for f in reading.files if f.result.status in (PARSED, EVIDENCE)]
+    return results + ([reading.body] if reading.body is not None and reading.body.status == PARSED else [])
+
+
+def attribute(campaigns: tuple[Campaign, ...], reading: Reading, received_at: datetime) -> Campaign:
+    """The campaign a mail is for, each step narrowing the candidates until one is left: the
+    campaigns its forms fit (content first: of several forms, the campaigns they all fit); those
+    whose keywords its subject names (Campaign.keywords, e.g. 安全生产月); then the one whose
+    period (opens_at to the end of its `end` day) holds the arrival; else the latest that had
+    opened by then, else the latest. With one campaign, that one."""
+    if len(campaigns) == 1:
+        return campaigns[0]
+    candidates = list(campaigns)
+    fits = [set(c.slug for c in _fitting(campaigns, r)) for r in _content(reading)]
+    fits = [f for f in fits if f]
+    if fits:
+        common = set.intersection(*fits) or fits[0]
+        candidates = [c for c in candidates if c.slug in common]
+        if len(candidates) == 1:
+            return candidates[0]
+    subject = reading.mail.subject or ""
+    named = [c for c in candidates if any(k and k in subject for k in c.keywords)]
+    if named:
+        candidates = named
+        if len(candidates) == 1:
+            return candidates[0]
+    running = [c for c in candidates if is_open(c, received_at)]
+    if running:
+        return latest(running)
+    return latest([c for c in candidates if c.opens_at <= received_at] or candidates)
+
+
+def attribute_step(intake: Intake, msg: Message, reading: Reading, received_at: datetime) -> Intake:
+    """`attribute`, stored on the message; the Intake that speaks of that campaign (its calendar
+    records the submissions and words the answers)."""
+    campaign = attribute(intake.campaigns or (intake.campaign,), reading, received_at)
+    msg.campaign = campaign.slug
+    return intake.for_campaign(campaign.slug)
 
 
 def machine_mail(msg: Message, reading: Reading) -> str:
@@ -248,41 +316,74 @@ def sender_flags(intake: Intake, mail: ParsedMail, who: Identity, liaison_addrs:
     return flags
 
 
-def item_for(cal: Calendar, result: FormResult, received_at: datetime) -> str:
-    if result.kind == WEEKLY_REPORT:
-        return cal.week_for(received_at, result.named_week)
+def _is_weekly(campaign: Campaign, kind: str | None) -> bool:
+    weekly = campaign.weekly_item
+    return kind == WEEKLY_REPORT or (weekly is not None and kind == weekly.item)
+
+
+def _own_item(campaign: Campaign, result: FormResult) -> str:
+    """The item of `campaign` a result is: a form another campaign's definition recognised is
+    the item of this campaign's form of the same signature (its copy)."""
+    if result.form and result.campaign and result.campaign != campaign.slug:
+        for form in campaign.forms:
+            if form.form == result.form and form.item:
+                return form.item
     return result.kind
+
+
+def item_for(cal: Calendar, result: FormResult, received_at: datetime) -> str:
+    """The item of the calendar's campaign a result counts for; a weekly report's is its week
+    (`NAME:YYYY-MM-DD`, Calendar.week_for)."""
+    if _is_weekly(cal.campaign, result.kind) and cal.weeks:
+        return cal.week_for(received_at, result.named_week)
+    return _own_item(cal.campaign, result)
+
+
+def _campaign_of(intake: Intake, result: FormResult) -> Intake:
+    """The Intake a file is recorded under: the mail's campaign when the file fits it, else the
+    campaign whose form it is (a mail carrying forms of two campaigns)."""
+    campaigns = intake.campaigns or (intake.campaign,)
+    fits = _fitting(campaigns, result)
+    if not fits or any(c.slug == intake.campaign.slug for c in fits):
+        return intake
+    return intake.for_campaign(result.campaign)
 
 
 def record_submissions(intake: Intake, s, msg: Message, reading: Reading, forms, unit: str,
                        received_at: datetime) -> list[tuple[str, str, str]]:
-    """Each form and the body's weekly report as a submission of `unit`: (item, label, new|duplicate)."""
-    cal = intake.calendar
+    """Each form and the body's weekly report as a submission of `unit` to the campaign of
+    `intake` (the mail's, attribute_step): (item, label, new|duplicate)."""
     items = []
     for f, rec in forms:
         r = f.result
-        item = item_for(cal, r, received_at)
+        here = _campaign_of(intake, r)
+        item = item_for(here.calendar, r, received_at)
         state = submissions.record(
             s, unit=unit, item=item, kind=r.kind, message_pk=msg.id, attachment_pk=rec.id,
             received_at=received_at, values=dict(r.values), text=r.text,
-            evidence_only=r.status == EVIDENCE, flags=list(msg.flags), file_sha256=rec.sha256)
+            evidence_only=r.status == EVIDENCE, flags=list(msg.flags), file_sha256=rec.sha256,
+            campaign=here.campaign.slug)
         items.append((item, f.filename, state))
-    if reading.body is not None and reading.body.status == PARSED:
-        item = item_for(cal, reading.body, received_at)
-        state = submissions.record(
-            s, unit=unit, item=item, kind=WEEKLY_REPORT, message_pk=msg.id, attachment_pk=None,
-            received_at=received_at, values={}, text=reading.body.text, flags=list(msg.flags))
-        items.append((item, "邮件正文", state))
+    body = reading.body
+    if body is not None and body.status == PARSED:
+        here = _campaign_of(intake, body)
+        if here.calendar.weeks:  # a campaign without weekly reports has no week to count it for
+            item = item_for(here.calendar, body, received_at)
+            state = submissions.record(
+                s, unit=unit, item=item, kind=body.kind or WEEKLY_REPORT, message_pk=msg.id, attachment_pk=None,
+                received_at=received_at, values={}, text=body.text, flags=list(msg.flags),
+                campaign=here.campaign.slug)
+            items.append((item, "邮件正文", state))
     return items
 
 
-def looks_like_submission(reading: Reading) -> bool:
+def looks_like_submission(reading: Reading, campaign_words: Iterable[str] = ()) -> bool:
     mail = reading.mail
     names = [mail.subject, *(f.filename for f in reading.files)]
     if any(classify.keyword_kind(text) in _SUBMISSION_KINDS for text in names):
         return True
     hay = " ".join(names) + " " + (mail.body_text or "")[:4000]
-    return any(word in hay for word in _CAMPAIGN_WORDS)
+    return any(word and word in hay for word in (*_CAMPAIGN_WORDS, *campaign_words))
 
 
 @dataclass
@@ -295,6 +396,7 @@ class Decided:
     items: list[tuple[str, str, str]]
     carried: list[FormResult]
     liaison_addrs: dict[str, str]
+    intake: Intake  # of the campaign the mail was attributed to: the answers speak of it
 
 
 def decide(intake: Intake, s, msg: Message, reading: Reading, assigned: str | None, received_at: datetime,
@@ -303,6 +405,7 @@ def decide(intake: Intake, s, msg: Message, reading: Reading, assigned: str | No
     mail (never answered)."""
     mail = reading.mail
     start_over(s, msg, mail, now)
+    intake = attribute_step(intake, msg, reading, received_at)
     if reading.machine:
         machine_mail(msg, reading)
         return None
@@ -327,7 +430,8 @@ def decide(intake: Intake, s, msg: Message, reading: Reading, assigned: str | No
                   new=any(state == submissions.NEW for _, _, state in items), recorded=bool(items),
                   carried=bool(carried), problems=problems_of(reading), answered=who.answered,
                   unanswered=who.unanswered, replies_to_us=replies_to_our_mail(mail),
-                  looks_like_submission=looks_like_submission(reading))
+                  looks_like_submission=looks_like_submission(
+                      reading, [k for c in intake.campaigns for k in c.keywords]))
     verdict = outcome_for(facts)
     msg.outcome, msg.reason = verdict.outcome, verdict.reason
-    return Decided(verdict, facts, who, items, carried, liaison_addrs)
+    return Decided(verdict, facts, who, items, carried, liaison_addrs, intake)

@@ -129,7 +129,8 @@ def _record(intake: Intake, job: Job, reading: Reading, now: datetime) -> tuple[
             decided = decide.decide(intake, s, msg, reading, job.assigned, job.received_at, now)
             outcome = msg.outcome
             if decided is not None:
-                follow_ups = answer.respond(intake, s, msg, reading, decided, job.received_at, now)
+                # the answers speak of the campaign the mail was attributed to
+                follow_ups = answer.respond(decided.intake, s, msg, reading, decided, job.received_at, now)
         # one line per mail handled; mail set aside (years of an old mailbox) is counted instead
         log.log(logging.DEBUG if job.set_aside else logging.INFO, "邮件 #%d %s 《%s》 → %s%s%s", msg.id,
                 msg.from_addr, (msg.subject or "")[:40], OUTCOME_LABELS.get(outcome, outcome),

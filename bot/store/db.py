@@ -25,7 +25,7 @@ from ..os_errors import os_reason
 MIGRATIONS = Path(__file__).resolve().with_name("migrations")
 # The newest revision in migrations/versions (tests/store/test_migrations.py checks it): a
 # database already there is opened without importing Alembic, which a short command notices.
-SCHEMA_HEAD = "0005_marked_handled"
+SCHEMA_HEAD = "0006_campaigns"
 # What Base.metadata.create_all made before there were migrations.
 PRE_MIGRATION_REVISION = "0001_initial"
 # pg_advisory_xact_lock key for migrating: any constant the bot uses for nothing else ("intk").

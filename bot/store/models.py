@@ -48,6 +48,12 @@ def utcnow() -> datetime:
     return datetime.now(timezone.utc)
 
 
+# The campaign (its slug: the folder's name, bot/campaign/definition) rows made before there were
+# several campaigns belong to: the shipped 2020 one, the only campaign the bot knew then.
+DEFAULT_CAMPAIGN = "2020-anqing-safety-month"
+SLUG_LENGTH = 120
+
+
 class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime, dict: JSON, list: JSON}
 
@@ -89,6 +95,10 @@ class Message(Base):
     # the receiving server's verdicts (Authentication-Results), e.g. "SPF=pass，DKIM=fail";
     # None when it added none
     sender_check: Mapped[str | None] = mapped_column(String(200))
+    # The campaign the mail was attributed to (pipeline/decide.attribute); None while pending
+    # and for mail that is no campaign's (set aside before any campaign opened).
+    campaign: Mapped[str | None] = mapped_column(String(SLUG_LENGTH), default=None,
+                                                 server_default=DEFAULT_CAMPAIGN, index=True)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     processed_at: Mapped[datetime | None]
     # set by `intake mark-handled`: mail already in the mailbox before the bot went live, kept
@@ -149,15 +159,16 @@ class AttachmentRecord(Base):
 
 
 class Submission(Base):
-    """One thing a unit delivered for one item. The latest per (unit, item) is current; older
-    ones stay as history (current=False)."""
+    """One thing a unit delivered for one item of one campaign. The latest per (campaign, unit,
+    item) is current; older ones stay as history (current=False)."""
 
     __tablename__ = "submissions"
-    __table_args__ = (Index("ix_submission_unit_item", "unit", "item"),
+    __table_args__ = (Index("ix_submission_campaign_unit_item", "campaign", "unit", "item"),
                       # every current liaison form is looked up for each processed mail
                       Index("ix_submission_kind_current", "kind", "current"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
+    campaign: Mapped[str] = mapped_column(String(SLUG_LENGTH), server_default=DEFAULT_CAMPAIGN)  # its slug
     unit: Mapped[str] = mapped_column(String(200))
     item: Mapped[str] = mapped_column(String(60))  # liaison_form | progress_table | summary | weekly_report:YYYY-MM-DD
     kind: Mapped[str] = mapped_column(String(40))
