@@ -225,3 +225,76 @@ def test_the_daemons_tick_serves_every_campaign(years):
         intake.db.dispose()
     assert {k for k in digests if "2021-06-11" in k} == {f"digest:{C2021}:2021-06-11"}
     assert weekly  # 2021's reminders were queued by the tick or the remind above, under 2021's keys
+
+
+# -- attribution, step by step (pipeline/decide.attribute) ---------------------------------
+
+def _reading(subject: str = "", *results):
+    from bot.mail.message import ParsedMail
+    from bot.pipeline.read import Reading, ReadFile
+
+    mail = ParsedMail(message_id=None, subject=subject, from_addr="", from_name="", reply_to=None, date=None,
+                      headers=(), body_text="", attachments=())
+    return Reading(mail, None, [ReadFile(f"{n}.docx", "", (), "0" * 64, 1, r) for n, r in enumerate(results)])
+
+
+@pytest.fixture(scope="module")
+def pair(tmp_path_factory):
+    from bot.campaign.definition import load_campaign, shipped
+
+    return shipped(), load_campaign(make_2021_campaign(tmp_path_factory.mktemp("c2021")))
+
+
+def _at(text: str) -> datetime:
+    return datetime.fromisoformat(text)
+
+
+def test_one_campaign_takes_every_mail(pair):
+    from bot.pipeline.decide import attribute
+
+    first, _ = pair
+    assert attribute((first,), _reading("2021年安全生产月周报"), _at("2021-06-10T10:00:00+08:00")) is first
+
+
+def test_the_period_decides_between_campaigns_of_one_theme(pair):
+    from bot.forms.result import PARSED, FormResult
+    from bot.pipeline.decide import attribute
+
+    both = pair
+    a2 = FormResult(kind="progress_table", status=PARSED, form="附件2", campaign=C2020)
+    # the same 附件2 fits both years; the subject's 安全生产月 is both years' keyword
+    assert attribute(both, _reading("安全生产月 附件2", a2), _at("2021-06-20T10:00:00+08:00")).slug == C2021
+    assert attribute(both, _reading("安全生产月 附件2", a2), _at("2020-06-20T10:00:00+08:00")).slug == C2020
+    # the last day of a period counts to its end; after both: the latest that had opened
+    assert attribute(both, _reading("材料"), _at("2020-06-30T23:59:00+08:00")).slug == C2020
+    assert attribute(both, _reading("材料"), _at("2020-07-15T10:00:00+08:00")).slug == C2020
+    assert attribute(both, _reading("材料"), _at("2021-07-15T10:00:00+08:00")).slug == C2021
+    assert attribute(both, _reading("材料"), _at("2021-05-25T00:00:00+08:00")).slug == C2021  # 2021 opens
+
+
+def test_subject_keywords_come_before_the_period(pair):
+    from bot.pipeline.decide import attribute
+
+    # 2021年安全生产月 names 2021 alone (its longer keyword), even in 2020's June
+    assert attribute(pair, _reading("2021年安全生产月联络员推荐表"), _at("2020-06-08T10:00:00+08:00")).slug == C2021
+
+
+def test_content_comes_first(pair):
+    """A form only one campaign has (2021's 附件2 changed) is that campaign's whatever the
+    subject and the arrival say; of two forms, the campaign both fit."""
+    from dataclasses import replace
+
+    from bot.forms.result import PARSED, FormResult
+    from bot.pipeline.decide import attribute
+
+    c2020, c2021 = pair
+    changed = tuple(replace(f, title=f.title + "（2021年版）") if f.form == "附件2" else f for f in c2021.forms)
+    both = (c2020, replace(c2021, forms=changed))
+    new_form = FormResult(kind="progress_table", status=PARSED, form="附件2", campaign=C2021)
+    old_form = FormResult(kind="progress_table", status=PARSED, form="附件2", campaign=C2020)
+    liaison = FormResult(kind="liaison_form", status=PARSED, form="附件1", campaign=C2020)
+    june_2020 = _at("2020-06-20T10:00:00+08:00")
+    assert attribute(both, _reading("2020年安全生产月 附件2", new_form), june_2020).slug == C2021
+    assert attribute(both, _reading("材料", old_form), _at("2021-06-20T10:00:00+08:00")).slug == C2020
+    # 附件1 is the same in both, 2021's 附件2 only in 2021: the mail is 2021's
+    assert attribute(both, _reading("材料", liaison, new_form), june_2020).slug == C2021

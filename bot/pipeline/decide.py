@@ -182,9 +182,9 @@ def _content(reading: Reading) -> list[FormResult]:
 def attribute(campaigns: tuple[Campaign, ...], reading: Reading, received_at: datetime) -> Campaign:
     """The campaign a mail is for, each step narrowing the candidates until one is left: the
     campaigns its forms fit (content first: of several forms, the campaigns they all fit); those
-    whose keywords its subject names (Campaign.keywords, e.g. 安全生产月); then the one whose
-    period (opens_at to the end of its `end` day) holds the arrival; else the latest that had
-    opened by then, else the latest. With one campaign, that one."""
+    whose keywords its subject names (Campaign.keywords, e.g. 安全生产月; the longest named wins);
+    then the one whose period (opens_at to the end of its `end` day) holds the arrival; else
+    the latest that had opened by then, else the latest. With one campaign, that one."""
     if len(campaigns) == 1:
         return campaigns[0]
     candidates = list(campaigns)
@@ -196,9 +196,11 @@ def attribute(campaigns: tuple[Campaign, ...], reading: Reading, received_at: da
         if len(candidates) == 1:
             return candidates[0]
     subject = reading.mail.subject or ""
-    named = [c for c in candidates if any(k and k in subject for k in c.keywords)]
-    if named:
-        candidates = named
+    # the longest keyword named decides between campaigns sharing a theme (安全生产月 and
+    # 2021年安全生产月); campaigns naming equally long ones go on to the period
+    named = {c.slug: max((len(k) for k in c.keywords if k and k in subject), default=0) for c in candidates}
+    if any(named.values()):
+        candidates = [c for c in candidates if named[c.slug] == max(named.values())]
         if len(candidates) == 1:
             return candidates[0]
     running = [c for c in candidates if is_open(c, received_at)]
