@@ -453,6 +453,75 @@ def roster_import(config: Config, source: str) -> None:
         click.echo(line)
 
 
+@main.group(help="活动定义（campaign.toml 与空白表格）：从通知起草、检查、查看。")
+def campaign() -> None:
+    pass
+
+
+@campaign.command("new", help="根据活动通知（.docx、.doc、.wps、带文字的 .pdf 或 .txt）起草活动定义目录："
+                              "campaign.toml 与通知所附的空白表格，并列出未能理解之处。不需要配置文件。")
+@click.argument("notice", metavar="NOTICE")
+@click.option("--out", "out_dir", metavar="DIR", default=None, help="写入的目录（默认 campaigns/<年份-活动名>）")
+@click.option("--form", "form_files", metavar="FILE", multiple=True,
+              help="通知另附的空白表格文件（文件名中写明“附件N”；可多次给出）")
+@click.option("--closing-time", default="17:30", show_default=True, metavar="HH:MM",
+              help="下班时间：通知中“下班前”按此时刻")
+def campaign_new(notice: str, out_dir: str | None, form_files: tuple[str, ...], closing_time: str) -> None:
+    from pathlib import Path
+
+    from .campaign.notice import draft, write
+    from .present.campaign_view import campaign_summary, unclear_lines
+
+    path = Path(notice)
+    drafted = draft(path.read_bytes(), path.name, forms=[Path(f) for f in form_files], closing_time=closing_time)
+    target = Path(out_dir) if out_dir else Path("campaigns") / drafted.slug
+    if (target / "campaign.toml").exists():
+        raise Failure(f"{target / 'campaign.toml'} 已存在（可能已手工改过），未覆盖；请换一个目录，或先移走该文件")
+    loaded = write(drafted, output_folder(target))
+    click.echo(f"已起草活动定义：{target}（campaign.toml 与 {len(drafted.forms)} 个空白表格）")
+    campaign_summary(loaded)
+    for line in unclear_lines(drafted.unclear, drafted.notes):
+        click.echo(line)
+    click.echo(f"下一步：核对并修改 {target / 'campaign.toml'}，运行 intake campaign check {target}；"
+               f"无误后在配置文件中写上 [campaign] definition = \"{target}\"（多个活动用 [[campaigns]]）。")
+
+
+@campaign.command("check", help="检查活动定义目录（不写 DIR 时检查配置文件中的每个活动），"
+                                "以表格列出机器人读到的报送事项、截止时间和各表格的栏目。")
+@click.argument("directory", metavar="[DIR]", required=False)
+@config_option
+@click.pass_context
+def campaign_check(ctx: click.Context, directory: str | None, config_after: str | None) -> None:
+    from .campaign.definition import load_campaign, resolve
+    from .present.campaign_view import campaign_summary
+
+    if directory:
+        campaigns = [load_campaign(directory)]
+    else:
+        config = load_config(find_config_path(config_after or ctx.obj.get("config")))
+        campaigns = [resolve(c) for c in (config.campaigns or (config.campaign,))]
+    for n, loaded in enumerate(campaigns):
+        if n:
+            click.echo("")
+        campaign_summary(loaded)
+    click.echo(f"定义无误：{len(campaigns)} 个活动。")
+
+
+@campaign.command("show", help="列出一个活动的报送事项和各表格的栏目（key、名称、类型、位置），供脚本使用。")
+@click.option("--campaign", "campaign_name", metavar="NAME", default=None,
+              help="活动（目录名或名称；默认当前进行中的活动，否则最近的一个）")
+@json_option
+@command()
+def campaign_show(config: Config, campaign_name: str | None, as_json: bool) -> None:
+    chosen = _intake(config).for_campaign(campaign_name).campaign
+    if as_json:
+        click.echo(json.dumps(chosen.as_json(), ensure_ascii=False, indent=1))
+        return
+    from .present.campaign_view import campaign_summary
+
+    campaign_summary(chosen)
+
+
 @main.command(help="检查配置，并登录 IMAP 与 SMTP 服务器，逐项说明问题。")
 @command()
 def check(config: Config) -> None:

@@ -92,6 +92,8 @@ class Campaign:
                              tuple(DocumentItem(i.item, i.kind, i.keywords) for i in self.items if i.kind != FORM))
 
     def as_json(self) -> dict:
+        """interface.md's `campaign show --json`: the items (a weekly one with its schedule, the
+        others with their deadline) and every form's fields in template order."""
         items = []
         for i in self.items:
             if i.kind == WEEKLY and self.weekly_report:
@@ -105,9 +107,10 @@ class Campaign:
                     entry["form"] = i.form
                 entry["due"] = i.due.isoformat() if i.due else None
                 items.append(entry)
-        return {"name": self.name, "slug": self.slug, "year": self.year, "start": self.start.isoformat(),
-                "end": self.end.isoformat(), "mailbox": self.mailbox, "items": items,
-                "forms": [f.as_json() for f in self.forms]}
+        forms = [{"form": f.form, "shape": f.shape, "per_unit": f.per_unit,
+                  "fields": [{"key": x.key, "label": x.label, "type": x.type, "position": x.position}
+                             for x in f.fields]} for f in self.forms]
+        return {"name": self.name, "items": items, "forms": forms}
 
 
 _TOP = {"campaign", "items", "forms"}

@@ -280,7 +280,7 @@ def _header_labels(line: str) -> list[str]:
 KNOWN_LABELS: dict[str, tuple[str, str]] = {
     "姓名": ("name", TEXT), "性别": ("gender", GENDER), "职务": ("title", TEXT), "职务职称": ("title", TEXT),
     "办公电话": ("office_phone", PHONE), "手机": ("mobile", MOBILE), "手机号": ("mobile", MOBILE),
-    "手机号码": ("mobile", MOBILE), "传真": ("fax", PHONE), "QQ号": ("qq", QQ), "QQ": ("qq", QQ),
+    "手机号码": ("mobile", MOBILE), "传真": ("fax", TEXT), "QQ号": ("qq", QQ), "QQ": ("qq", QQ),
     "微信号": ("wechat", TEXT), "电子邮箱": ("email", EMAIL), "邮箱": ("email", EMAIL),
     "单位名称": ("unit_name", TEXT), "单位": ("unit_name", TEXT), "工作单位": ("unit_name", TEXT),
     "通信地址": ("address", TEXT), "通讯地址": ("address", TEXT), "地址": ("address", TEXT),
@@ -293,7 +293,7 @@ KNOWN_LABELS: dict[str, tuple[str, str]] = {
 }
 # Words in a column header that give its type.
 _TYPE_WORDS = ((ID_NUMBER, ("身份证",)), (MOBILE, ("手机",)), (EMAIL, ("邮箱", "邮件")),
-               (PHONE, ("电话", "传真")), (DATE, ("日期", "时间", "年月")),
+               (PHONE, ("电话",)), (DATE, ("日期", "时间", "年月")),
                (INT, ("人数", "数量", "年龄", "金额", "次数", "场次", "人次", "个数", "（个）", "（人）", "（元）", "（万元）")))
 
 
@@ -340,6 +340,7 @@ def _prose(blank: _Blank, table: _Grid) -> tuple[tuple[Section, ...], tuple[str,
     column_headers: tuple[str, ...] = ()
     sections: list[Section] = []
     number = 0
+    spots: list[tuple[int, str, int, int]] = []  # each blank: its field, its prose, where it is
     for r, row in enumerate(table.rows):
         cells = _distinct(row)
         with_blanks = [i for i, (_, text) in enumerate(cells) if BLANK_RE.search(text)]
@@ -359,9 +360,52 @@ def _prose(blank: _Blank, table: _Grid) -> tuple[tuple[Section, ...], tuple[str,
             number += 1
             type_, why = blank_type(progress[:match.start()], progress[match.end():])
             label = _clause_around(progress, match.start(), match.end())
+            spots.append((len(fields), progress, match.start(), match.end()))
             fields.append(Field(f"b{number:02d}", label, label.replace("（ ）", "…"), type_, len(fields) + 1,
                                 section=index, number=number, guessed=why))
+    _widen_shorts(fields, spots)
     return tuple(sections), column_headers, header_line, fields
+
+
+def _wider(text: str, start: int, end: int, level: int) -> str:
+    """The blank's clause with `level` clauses before it (blanks do not cut here), blanks as …"""
+    left = max(text.rfind(mark, 0, start) for mark in _CLAUSE_END) + 1
+    for _ in range(level):
+        if left <= 0:
+            break
+        left = max(text.rfind(mark, 0, left - 1) for mark in _CLAUSE_END) + 1
+    nxt = BLANK_RE.search(text, end)
+    right = nxt.start() if nxt else len(text)
+    for mark in _CLAUSE_END:
+        found = text.find(mark, end, right)
+        if found != -1:
+            right = found
+    words = re.sub(r"\n[ \u3000]*", "", text[left:right]).strip(" \u3000")
+    return BLANK_RE.sub("…", words)
+
+
+def _widen_shorts(fields: list[Field], spots: list[tuple[int, str, int, int]]) -> None:
+    """Blanks whose clause reads the same (参与（ ）人次 in several rows) get the clauses before
+    theirs, until each short label says on its own what it counts; a last tie is numbered."""
+    for level in (1, 2, 3):
+        shorts = [f.short for f in fields if not f.header]
+        dup = {s for s in shorts if shorts.count(s) > 1}
+        if not dup:
+            return
+        for i, text, start, end in spots:
+            if fields[i].short in dup:
+                fields[i] = replace(fields[i], short=_wider(text, start, end, level))
+    _number_shorts(fields)
+
+
+def _number_shorts(fields: list[Field]) -> None:
+    """Short labels still alike (a grid printing 电话 twice) are told apart by their order."""
+    shorts = [f.short for f in fields if not f.header]
+    seen: dict[str, int] = {}
+    for i, f in enumerate(fields):
+        if not f.header and shorts.count(f.short) > 1:
+            seen[f.short] = seen.get(f.short, 0) + 1
+            fields[i] = replace(f, short=f"{f.short}（第{seen[f.short]}处）")
 
 
 def _find_list(table: _Grid) -> int | None:
@@ -410,6 +454,7 @@ def derive_form(data: bytes, filename: str) -> Form:
             fields.append(Field(_label_key(words, taken, f"col{len(fields) + 1}"), words, words, type_,
                                 len(fields) + 1, guessed=why))
             headers.append(words)
+        _number_shorts(fields)
         form = Form(label, title, LIST, tuple(fields), file=filename, column_headers=tuple(headers),
                     list_key="records")
         return replace(form, recognition=tuple(headers))
@@ -433,6 +478,7 @@ def derive_form(data: bytes, filename: str) -> Form:
             grid_rows.append(tuple(keys))
     if not fields:
         raise DefinitionError(f"空白表格 {filename}：未能认出栏目（栏目名旁或下方应留有空白格），也不是带（ ）空格的表格或名单表")
+    _number_shorts(fields)
     form = Form(label, title, GRID, tuple(fields), file=filename, grid_rows=tuple(grid_rows))
     return replace(form, recognition=tuple(f.label for f in fields))
 
