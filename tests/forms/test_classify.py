@@ -210,3 +210,138 @@ def test_short_body_counts_when_the_subject_names_the_weekly_report():
     assert read_body("桐城市总工会第二周周报", short).kind == "weekly_report"
     assert read_body("材料", short) is None  # no subject signal: too little to call it a report
     assert read_body("第二周周报", "附件请查收，谢谢！") is None
+
+
+# ---------------------------------------------------------------------------- campaigns as data
+
+import pickle  # noqa: E402
+from concurrent.futures import ProcessPoolExecutor  # noqa: E402
+from dataclasses import replace  # noqa: E402
+
+from bot.campaign.definition import shipped  # noqa: E402
+from bot.forms.definition import CampaignForms, DocumentItem, derive_form  # noqa: E402
+from tests.fixtures.campaign_forms import (ROSTER_HEADERS, ROSTER_TITLE, SIGNUP_ROWS, SIGNUP_TITLE,  # noqa: E402
+                                           blank_grid_docx, blank_list_xlsx, fill_grid, fill_list, people)
+
+PLAN_2020 = shipped().reading()
+SHUWU = "2021-zhigong-shuwu"
+SIGNUP_BLANK = blank_grid_docx(SIGNUP_TITLE, SIGNUP_ROWS)
+ROSTER_BLANK = blank_list_xlsx(ROSTER_TITLE, ROSTER_HEADERS, numbered=True)
+SIGNUP = replace(derive_form(SIGNUP_BLANK, "报名表.docx"), item="signup", campaign=SHUWU)
+ROSTER = replace(derive_form(ROSTER_BLANK, "汇总表.xlsx"), item="roster", campaign=SHUWU)
+PLAN_2021 = CampaignForms(SHUWU, ("职工书屋",), (SIGNUP, ROSTER),
+                          (DocumentItem("reading_summary", "document", ("读书活动总结",)),
+                           DocumentItem("weekly", "weekly", ("周报", "本周"))))
+BOTH = (PLAN_2020, PLAN_2021)
+SIGNUP_VALUES = {"name": "王秀英", "gender": "女", "birth_date": "1985-03-02", "id_number": "11010519491231002X",
+                 "mobile": "13955667788", "unit_name": "安庆石化工会", "email": "wxy@example.cn"}
+LONG_REPORT = ["一是组织职工开展读书分享会3场，参与职工216人次；", "二是新建职工书屋2个，新增图书1200册；",
+               "三是开展“书香三八”读书征文活动，收到征文58篇，评出优秀作品12篇。" * 3,
+               "四是组织“好书大家读”推荐活动，各基层工会推荐书目46种，编印推荐书目手册500册，发放到一线班组。"]
+
+
+def _same(a, b):
+    assert (a.kind, a.status, a.values, a.errors, a.warnings, a.reason, a.named_week, a.text) == \
+        (b.kind, b.status, b.values, b.errors, b.warnings, b.reason, b.named_week, b.text)
+
+
+@pytest.mark.parametrize("name", NAMES)
+def test_the_2020_plan_reads_every_sample_as_before(name):
+    subject = str(sample_mail(name)["subject"])
+    for filename, data in sample_attachments(name):
+        before = read_attachment(filename, data, subject=subject)
+        after = read_attachment(filename, data, subject=subject, plans=(PLAN_2020,))
+        _same(before, after)
+        if after.kind in (LIAISON_FORM, PROGRESS_TABLE):
+            assert (after.form, after.campaign) == ({"liaison_form": "附件1", "progress_table": "附件2"}[after.kind],
+                                                   "2020-anqing-safety-month")
+        if before.status == PARSED:
+            _same(before, read_attachment(filename, data, subject=subject, plans=BOTH))
+    before, after = read_body(subject, sample_body(name)), read_body(subject, sample_body(name), plans=BOTH)
+    assert (before is None) == (after is None)
+    if before is not None:
+        _same(before, after)
+
+
+@pytest.mark.parametrize("filename,data,subject", [
+    ("第一周工作情况.docx", liaison_docx(), "第一周"),
+    ("第二周.docx", report_docx("工作情况", ["一是开展活动3场。"]), ""),
+    ("材料.docx", report_docx("工作情况", ["一是开展活动3场。"]), "活动总结"),
+    ("材料.docx", report_docx("工作情况", ["一是开展活动3场。"]), "你好"),
+    ("附件.docx", report_docx("本周工作情况", ["一是开展活动3场。"]), "联络员推荐表和本周工作情况"),
+    ("联络员推荐表.docx", report_docx("说明", ["表格稍后补报。"]), ""),
+    ("附件2.docx", b"x" * 2000, ""),
+    ("scan.docx", image_only_docx(), "联络员推荐表"),
+    ("附件2扫描件.pdf", scanned_pdf(), ""),
+    ("推荐表.xlsx", liaison_columns_xlsx(), ""),
+])
+def test_the_2020_plan_keeps_the_2020_rules(filename, data, subject):
+    _same(read_attachment(filename, data, subject=subject, max_bytes=1000 if data.startswith(b"xx") else 25 << 20),
+          read_attachment(filename, data, subject=subject, plans=(PLAN_2020,),
+                          max_bytes=1000 if data.startswith(b"xx") else 25 << 20))
+
+
+@pytest.mark.parametrize("plans", [BOTH, BOTH[::-1]])
+def test_content_first_across_campaigns(plans):
+    signup = fill_grid(SIGNUP_BLANK, "报名表.docx", SIGNUP, SIGNUP_VALUES)
+    # 附件1 is a form of both campaigns: the one whose wording fits wins
+    result = read_attachment("附件1.docx", signup, subject="报名", plans=plans)
+    assert (result.kind, result.form, result.campaign, result.status) == ("signup", "附件1", SHUWU, PARSED)
+    assert result.values == SIGNUP_VALUES
+    result = read_attachment("附件1.docx", liaison_docx(), plans=plans)
+    assert (result.kind, result.form, result.campaign) == (LIAISON_FORM, "附件1", "2020-anqing-safety-month")
+    assert result.values == LIAISON_VALUES
+    roster = fill_list(ROSTER_BLANK, "汇总表.xlsx", ROSTER, people(4))
+    result = read_attachment("材料.xlsx", roster, plans=plans)
+    assert (result.kind, result.form, result.campaign, result.status) == ("roster", "附件2", SHUWU, PARSED)
+    assert [r["name"] for r in result.values["records"]] == [p["name"] for p in people(4)]
+
+
+def test_names_then_document_items_across_campaigns():
+    report = report_docx("情况汇报", LONG_REPORT)
+    result = read_attachment("读书活动总结.docx", report, plans=BOTH)
+    assert (result.kind, result.campaign, result.status, result.form) == ("reading_summary", SHUWU, PARSED, "")
+    assert result.text.startswith("情况汇报")
+    result = read_attachment("活动总结.docx", report, plans=BOTH)
+    assert (result.kind, result.campaign) == (SUMMARY, "2020-anqing-safety-month")
+    # the same words in two campaigns: the campaign the subject names
+    result = read_attachment("第二周周报.docx", report, subject="职工书屋第二周周报", plans=BOTH)
+    assert (result.kind, result.campaign, result.named_week) == ("weekly", SHUWU, 2)
+    result = read_attachment("第二周周报.docx", report, subject="“安全生产月”第二周周报", plans=BOTH)
+    assert (result.kind, result.campaign, result.named_week) == (WEEKLY_REPORT, "2020-anqing-safety-month", 2)
+    # a file named as a form but unreadable carries the form and its campaign
+    result = read_attachment("职工书屋汇总表.xlsx", b"", plans=BOTH)
+    assert (result.kind, result.form, result.campaign, result.status) == ("roster", "附件2", SHUWU, ERROR)
+    result = read_attachment("材料.docx", report_docx("通知", ["请各单位按时报送。"]), subject="你好", plans=BOTH)
+    assert (result.kind, result.status, result.reason) == (None, SKIPPED, REASON_UNRECOGNISED)
+    doc = classify.read_document(report, "x.docx")
+    assert classify.document_kind(doc, filename="读书活动总结.docx", plans=BOTH) == "reading_summary"
+    assert classify.document_target(doc, filename="读书活动总结.docx", plans=BOTH).campaign == SHUWU
+
+
+def test_bodies_across_campaigns():
+    body = "各位老师：\n" + "\n".join(LONG_REPORT) + "\n\n某某工会"
+    result = read_body("职工书屋第三周周报", body, plans=BOTH)
+    assert (result.kind, result.campaign, result.named_week, result.status) == ("weekly", SHUWU, 3, PARSED)
+    # no campaign named in the subject: the body's own words name it, else the first campaign
+    result = read_body("第三周周报", body, plans=BOTH)
+    assert (result.kind, result.campaign) == ("weekly", SHUWU)
+    safety = "各位老师：\n一是组织观看警示教育片3场，受教育职工1136人次；二是组织干部职工参加云课堂学习，参学1092人次。"
+    for plans in (BOTH, BOTH[::-1]):
+        result = read_body("第三周周报", safety.replace("一是", "“安全生产月”期间一是"), plans=plans)
+        assert (result.kind, result.campaign) == (WEEKLY_REPORT, "2020-anqing-safety-month")
+    result = read_body("第三周周报", safety, plans=BOTH[::-1])
+    assert (result.kind, result.campaign) == ("weekly", SHUWU)
+    result = read_body("职工书屋读书活动总结", body, plans=BOTH)
+    assert (result.kind, result.campaign) == ("reading_summary", SHUWU)
+    assert read_body("职工书屋读书活动总结", "各位老师：\n总结见附件，请查收。", plans=BOTH) is None
+    assert read_body("安全生产月活动总结", body, plans=BOTH) is None  # 2020: only a weekly report comes in a body
+    assert read_body("", "", plans=BOTH) is None
+
+
+def test_plans_travel_to_reading_workers():
+    assert pickle.loads(pickle.dumps(BOTH)) == BOTH
+    signup = fill_grid(SIGNUP_BLANK, "报名表.docx", SIGNUP, SIGNUP_VALUES)
+    with ProcessPoolExecutor(max_workers=1) as pool:
+        result = pool.submit(read_attachment, "报名表.docx", signup, plans=BOTH).result(timeout=120)
+    assert (result.kind, result.campaign, result.values) == ("signup", SHUWU, SIGNUP_VALUES)

@@ -155,3 +155,52 @@ def test_recognition():
     assert looks_like_liaison(grid(("姓名", ""), ("手机", ""), ("电子邮箱", "")))
     assert not looks_like_liaison(grid(("姓名", "张三"), ("手机", "")))
     assert not looks_like_liaison(lines("按照通知要求，报送“安全生产月”活动联络员推荐表，请审阅。本周还开展了很多活动，详见附件内容说明。"))
+
+
+# ---------------------------------------------------------------------------- from the definition
+
+from dataclasses import replace  # noqa: E402
+
+from bot.forms import liaison as liaison_module  # noqa: E402
+from bot.forms.definition import derive_form, shipped_form  # noqa: E402
+from bot.forms.progress import fold_document  # noqa: E402
+from tests.fixtures.campaign_forms import SIGNUP_ROWS, SIGNUP_TITLE, blank_grid_docx  # noqa: E402
+
+
+def test_the_shipped_form_is_the_default():
+    form = shipped_form("附件1")
+    for data in (liaison_docx(LIAISON_VALUES), liaison_columns_xlsx(LIAISON_VALUES)):
+        doc = read_document(data, "附件1")
+        default, explicit = parse_liaison(doc), parse_liaison(doc, form=form)
+        assert default == explicit
+        assert (default.kind, default.form, default.campaign) == (LIAISON_FORM, "附件1", "2020-anqing-safety-month")
+        whole = fold_document(doc).folded
+        assert looks_like_liaison(doc, whole) and looks_like_liaison(doc, whole, form=form)
+
+
+def test_the_2020_names_come_from_the_definition():
+    form = shipped_form("附件1")
+    assert KEYS == tuple(f.key for f in form.fields)
+    assert liaison_module.FIELDS == tuple((f.key, f.label, f.spellings) for f in form.fields)
+    assert liaison_module.LABELS["qq"] == "QQ号" and liaison_module.REQUIRED == ("name", "mobile", "email", "unit_name")
+    assert liaison_module.EXPECT_REQUIRED["name"] == "联络员姓名（必填）"
+    assert liaison_module.TITLE == "联络员推荐表"
+
+
+def test_spellings_the_definition_does_not_list():
+    """A form whose definition names no spellings takes the labels people print for the same
+    thing (手机号码 for 手机, 身份证号码 for 身份证号), never another field's own label."""
+    form = replace(derive_form(blank_grid_docx(SIGNUP_TITLE, SIGNUP_ROWS), "报名表.docx"), item="signup")
+    doc = grid(("姓  名", "张三", "性别", "男", "出生年月", "1990.5"),
+               ("身份证号码", "11010519491231002X", "手机号码：", "13900001111"),
+               ("单位", "某工会"), ("邮箱", "a@b.cn"))
+    result = parse_liaison(doc, form=form)
+    assert result.values == {"name": "张三", "gender": "男", "birth_date": "1990-05", "id_number": "11010519491231002X",
+                             "mobile": "13900001111", "unit_name": "某工会", "email": "a@b.cn"}
+    assert result.errors == () and result.kind == "signup"
+    assert liaison_module.label_key("手机号码", form) == "mobile" and liaison_module.label_key("职务", form) is None
+
+
+def test_a_grid_form_only():
+    with pytest.raises(ValueError):
+        parse_liaison(grid(("a", "b")), form=shipped_form("附件2"))
