@@ -68,6 +68,7 @@ class Section:
     progress: str  # 进展情况, blanks exactly as printed
     parts: tuple[str, ...]  # literal, blank text, literal, …, literal
     category: str = ""  # a merged category cell to the left, if any
+    category_continued: bool = False  # that cell is the one of the section above (merged down)
 
 
 @dataclass(frozen=True)
@@ -137,6 +138,8 @@ class CampaignForms:
 @dataclass(frozen=True)
 class _Grid:
     rows: tuple[tuple[str, ...], ...]
+    # per row, the columns whose cell continues the vertically merged cell above it
+    continued: tuple[frozenset[int], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -162,8 +165,18 @@ def _docx_blank(data: bytes) -> _Blank:
                 before.append(text)
         elif tag == "tbl":
             table = Table(child, document)
-            tables.append(_Grid(tuple(tuple(cell.text for cell in row.cells) for row in table.rows)))
+            tables.append(_Grid(tuple(tuple(cell.text for cell in row.cells) for row in table.rows),
+                                tuple(_docx_continued(row) for row in table.rows)))
     return _Blank(tuple(paragraphs), tuple(tables), tuple(before))
+
+
+def _docx_continued(row) -> frozenset[int]:
+    out, column = set(), getattr(row, "grid_cols_before", 0)
+    for tc in row._tr.tc_lst:
+        if tc.vMerge == "continue":
+            out.add(column)
+        column += tc.grid_span
+    return frozenset(out)
 
 
 def _xlsx_blank(data: bytes) -> _Blank:
@@ -172,20 +185,25 @@ def _xlsx_blank(data: bytes) -> _Blank:
     book = openpyxl.load_workbook(io.BytesIO(data), data_only=True)
     sheet = book.worksheets[0]
     grid = [["" if v is None else str(v) for v in row] for row in sheet.iter_rows(values_only=True)]
+    continued: list[set[int]] = [set() for _ in grid]
     for merged in sheet.merged_cells.ranges:
         value = grid[merged.min_row - 1][merged.min_col - 1]
         for r in range(merged.min_row - 1, merged.max_row):
             for c in range(merged.min_col - 1, merged.max_col):
                 grid[r][c] = value
+                if r > merged.min_row - 1:
+                    continued[r].add(c)
     # lines above the table (a title, a header line merged across) are paragraphs
-    before, body = [], []
-    for row in grid:
+    before, body, body_continued = [], [], []
+    for row, below in zip(grid, continued):
         distinct = [c for i, c in enumerate(row) if c.strip() and (i == 0 or row[i - 1] != c)]
         if not body and len(distinct) <= 1:
             before.append(distinct[0] if distinct else "")
         else:
             body.append(tuple(row))
-    return _Blank(tuple(before), (_Grid(tuple(body)),) if body else (), tuple(before))
+            body_continued.append(frozenset(below))
+    grids = (_Grid(tuple(body), tuple(body_continued)),) if body else ()
+    return _Blank(tuple(before), grids, tuple(before))
 
 
 def read_blank(data: bytes, filename: str) -> _Blank:
@@ -354,8 +372,9 @@ def _prose(blank: _Blank, table: _Grid) -> tuple[tuple[Section, ...], tuple[str,
         requirements = left[-1] if len(left) >= 2 else ""
         name = left[-2] if len(left) >= 2 else (left[0] if left else "")
         category = left[0] if len(left) >= 3 else ""
+        continued = bool(category) and r < len(table.continued) and cells[0][0] in table.continued[r]
         index = len(sections)
-        sections.append(Section(name, requirements, progress, _cut(progress), category))
+        sections.append(Section(name, requirements, progress, _cut(progress), category, continued))
         for match in BLANK_RE.finditer(progress):
             number += 1
             type_, why = blank_type(progress[:match.start()], progress[match.end():])
