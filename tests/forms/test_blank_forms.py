@@ -17,7 +17,9 @@ from bot.forms.blank_forms import (
     fill_progress_xlsx,
     write_blank_forms,
 )
+from bot.forms.definition import derive_form, shipped_form
 from bot.forms.progress_template import BLANKS, CATEGORY, HEADER_LINE, ITEMS, TITLE, render_header_line
+from bot.resources import project_file
 from tests.fixtures.progress_forms import document_from_docx, document_from_xlsx
 
 LIAISON = {
@@ -39,6 +41,11 @@ def test_write_blank_forms(tmp_path):
                                        "附件2（进展情况统计表）.docx", "附件2（进展情况统计表）.xlsx"]
     for path in paths:
         assert path.is_file() and path.stat().st_size > 1000
+    # the campaign folder's own files, as the union sent them out
+    folder = project_file("campaigns", "2020-anqing-safety-month")
+    assert [p.read_bytes() for p in paths] == [(folder / p.name).read_bytes() for p in paths]
+    again = write_blank_forms(tmp_path / "again", folder)
+    assert [p.name for p in again] == [p.name for p in paths]
     document_from_docx(paths[0].read_bytes())
     document_from_xlsx(paths[1].read_bytes())
     assert document_from_docx(paths[2].read_bytes()).paragraphs[:3] == ("附件2", TITLE, HEADER_LINE)
@@ -60,6 +67,34 @@ def test_blank_progress_docx_is_the_notice():
     assert "社区（村）" in table.rows[3][3]
     # LibreOffice drops a body-final table when converting to .doc
     assert _body_ends_with_paragraph(data)
+
+
+def _parts(data: bytes) -> dict[str, bytes]:
+    import zipfile
+
+    with zipfile.ZipFile(io.BytesIO(data)) as archive:
+        return {name: archive.read(name) for name in archive.namelist() if not name.startswith("docProps/")}
+
+
+def test_the_shipped_form_is_the_default():
+    form = shipped_form("附件2")
+    values = {"launch.forms": "座谈会", "inspection.film_viewers": "36"}
+    assert _parts(fill_progress_docx(values, {"header.contact": "陈刚"}, form=form)) == _parts(
+        fill_progress_docx(values, {"header.contact": "陈刚"}))
+    for layout in ("table", "rows", "cells"):
+        assert _parts(fill_progress_xlsx(values, {}, form=form, layout=layout)) == _parts(
+            fill_progress_xlsx(values, {}, layout=layout))
+
+
+def test_blank_progress_forms_derive_to_the_campaigns_form():
+    """The blank written from the template is the campaign folder's 附件2 again."""
+    form = shipped_form("附件2")
+    for data, name in ((fill_progress_docx({}, {}), "a.docx"), (fill_progress_xlsx({}, {}), "a.xlsx")):
+        derived = derive_form(data, name)
+        assert derived.sections == form.sections, name
+        assert (derived.header_line, derived.column_headers, derived.title) == (
+            form.header_line, form.column_headers, form.title)
+        assert [(f.number, f.type) for f in derived.blanks] == [(f.number, f.type) for f in form.blanks]
 
 
 def test_blank_progress_docx_merges_the_category_column_in_two_groups():

@@ -438,3 +438,123 @@ def test_the_whole_document_fast_path_reads_what_the_cell_by_cell_reading_reads(
         fast += 1
         assert exact == read_cell_by_cell(doc), (layout, form.written)
     assert fast >= 30  # the shortcut is really taken, not only the general path tested
+
+
+# ---------------------------------------------------------------------------- from the definition
+
+
+def _shipped():
+    from bot.forms.definition import shipped_form
+
+    return shipped_form("附件2")
+
+
+def test_the_template_is_the_definitions():
+    """The module's names are the template built from the campaign folder's 附件2: its blank
+    .docx gives the prose, campaign.toml the keys and short labels."""
+    from bot.forms import progress_template as tpl
+
+    form = _shipped()
+    template = tpl.prose_template(form)
+    assert template is tpl.prose_template() is tpl.shipped_template()
+    assert tpl.ITEMS is template.ITEMS and tpl.BLANKS is template.BLANKS and tpl.HEADER_LINE == form.header_line
+    assert [item.progress for item in ITEMS] == [section.progress for section in form.sections]
+    assert [(b.key, b.label, b.short, b.type, b.number) for b in BLANKS] == [
+        (f.key, f.label, f.short, f.type, f.number) for f in form.blanks]
+    assert tpl.HEADER_FIELDS == tuple((f.label, f.key) for f in form.header_fields)
+    assert tpl.CATEGORY_GROUPS == ((0, 4), (4, 7))  # the blank's two merged category cells
+    assert tpl.TITLE == form.title and tpl.COLUMN_HEADERS == form.column_headers
+
+
+def test_no_wording_of_the_form_is_in_the_code():
+    """What the 附件2 says lives in campaigns/2020-anqing-safety-month, not in the modules
+    that read and write it: none of its wording in their string literals (docstrings and
+    comments quote it as examples)."""
+    import ast
+    from pathlib import Path
+
+    import bot.forms.blank_forms
+    import bot.forms.progress
+    import bot.forms.progress_template
+
+    sources = [Path(bot.forms.progress_template.__file__), Path(bot.forms.blank_forms.__file__)]
+    sources += sorted(Path(bot.forms.progress.__file__).parent.glob("*.py"))
+    literals = []
+    for path in sources:
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        docstrings = {id(node.body[0].value) for node in ast.walk(tree)
+                      if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef)) and node.body
+                      and isinstance(node.body[0], ast.Expr) and isinstance(node.body[0].value, ast.Constant)}
+        literals += [node.value for node in ast.walk(tree)
+                     if isinstance(node, ast.Constant) and isinstance(node.value, str) and id(node) not in docstrings]
+    assert any("未能在文件中找到" in text for text in literals)  # the literals are really looked at
+    code = "\n".join(literals)
+    pieces = set()
+    for item in ITEMS:
+        pieces.update(line for line in item.name.split("\n") if len(line) >= 4)
+        pieces.update(p for p in re.split(r"[，；。、“”\n]", item.requirements + item.progress) if len(p) >= 6)
+    pieces.update(b.short for b in BLANKS)
+    pieces.update(b.label for b in BLANKS if len(b.label) >= 8)
+    found = sorted(p for p in pieces if p in code)
+    assert not found, found
+
+
+def test_results_name_the_form_and_its_campaign():
+    result = parse_progress(document_from_docx(fill_progress_docx({"launch.events": "3"}, HEADER)))
+    assert (result.kind, result.status, result.form, result.campaign) == (
+        PROGRESS_TABLE, PARSED, "附件2", "2020-anqing-safety-month")
+    assert parse_progress(document_from_docx(fill_progress_docx({}, {})), form=_shipped()) == parse_progress(
+        document_from_docx(fill_progress_docx({}, {})))
+
+
+def test_the_template_is_built_once_per_form(monkeypatch):
+    """A form equal to one already read (unpickled in a reading worker) reuses its template:
+    no parse or recognition builds one."""
+    import pickle
+
+    from bot.forms.progress.template import ProseReading
+    from bot.forms.progress_template import ProseTemplate
+
+    doc = document_from_docx(fill_progress_docx({"launch.events": "3", "exemplary.videos": "2"}, HEADER))
+    expected = parse_progress(doc)
+
+    def never(*args, **kwargs):
+        raise AssertionError("template built again")
+
+    monkeypatch.setattr(ProseTemplate, "__init__", never)
+    monkeypatch.setattr(ProseReading, "__init__", never)
+    copy = pickle.loads(pickle.dumps(_shipped()))
+    assert copy is not _shipped()
+    assert parse_progress(doc, form=copy) == expected
+    assert looks_like_progress(doc, form=copy)
+
+
+def test_header_labels_are_the_forms_own():
+    """Another header line (报送单位 / 经办人 / 手机 / 报送时间) is read by its own labels, and the
+    gaps written out are the line's own."""
+    from bot.forms.definition import Field
+
+    shipped = _shipped()
+    line = "报送单位（公章）：\u3000\u3000\u3000经办人：\u3000\u3000手机：\u3000\u3000\u3000报送时间：\u3000\u3000"
+    labels = ("报送单位（公章）", "经办人", "手机", "报送时间")
+    keys = ("header.unit", "header.person", "header.mobile", "header.when")
+    header_fields = tuple(Field(key, label, label, "text", n, header=True) for n, (key, label) in
+                          enumerate(zip(keys, labels), start=1))
+    form = dataclasses.replace(shipped, fields=header_fields + shipped.blanks, header_line=line, form="附件3",
+                               campaign="another")
+    header = {"header.unit": "怀宁县总工会", "header.person": "王芳", "header.mobile": "13905560000",
+              "header.when": "6月21日"}
+    for data, read in ((fill_progress_docx({"launch.events": "2"}, header, form=form), document_from_docx),
+                       (fill_progress_xlsx({"launch.events": "2"}, header, form=form, header_in_cells=True),
+                        document_from_xlsx)):
+        doc = read(data)
+        result = parse_progress(doc, form=form)
+        assert {key: result.values[key] for key in keys} == header
+        assert result.values["launch.events"] == 2 and (result.form, result.campaign) == ("附件3", "another")
+    doc = document_from_docx(fill_progress_docx({}, {}, form=form))
+    assert doc.paragraphs[0] == "附件3" and doc.paragraphs[2] == line
+    assert parse_progress(doc, form=form).values["header.person"] is None
+    # 报送时间 is read as 时间 or 日期, the shipped 填报日期 as 填报时间 too
+    doc = Document(("报送单位：宿松县总工会  报送日期：6月22日", "填报时间：6月23日"), (), "", "docx")
+    assert parse_progress(doc, form=form).values["header.when"] == "6月22日"
+    assert parse_progress(doc).values["header.fill_date"] == "6月23日"

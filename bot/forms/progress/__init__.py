@@ -1,4 +1,6 @@
-"""Read a filled 附件2 (进展情况统计表) from a `Document`, whatever file it came from.
+"""Read a filled prose form (the 2020 附件2 进展情况统计表, or any campaign's prose-with-blanks
+form) from a `Document`, whatever file it came from. Every public function takes `form=` (a
+definition.Form; None: the shipped 2020 附件2) and reads against that form's `ProseTemplate`.
 
 Blanks are found by aligning what the unit sent with the template's prose (progress_template),
 never by counting parentheses: `社区（村）` is wording, and units delete brackets, retype
@@ -15,70 +17,100 @@ from __future__ import annotations
 
 import re
 
+from bot.forms.definition import Form, shipped_form
 from bot.forms.document import Document
 from bot.forms.progress.align import exact_everywhere, read_cell_by_cell
-from bot.forms.progress.folding import DocumentText, fold_document, fold_plain
+from bot.forms.progress.folding import DocumentText, fold_document
 from bot.forms.progress.header import read_header
-from bot.forms.progress_template import BLANKS, INT
+from bot.forms.progress.template import ProseReading, reading
+from bot.forms.progress_template import INT, SHIPPED, TEXT, ProseTemplate, prose_template
 from bot.forms.result import ERROR, PARSED, PROGRESS_TABLE, FormResult, Problem
 from bot.forms.values import EXPECT_NUMBER, normalize_int, normalize_text, strip_blank_brackets
 
 __all__ = ["REASON_NO_TABLE", "UNLOCATABLE", "DocumentText", "fold_document", "looks_like_progress",
-           "parse_progress"]
+           "parse_progress", "reason_no_table"]
 
 UNLOCATABLE = "无法定位该项，请按模板填写"
-REASON_NO_TABLE = "未能在文件中找到“安全生产月”活动进展情况统计表（附件2）的各项内容，请按附件2模板填写后重新发送"
 
 
-def parse_progress(doc: Document, document: DocumentText | None = None) -> FormResult:
-    """The 51 blanks and the header line of a filled 附件2, by forms.md key. `document` is
-    `fold_document(doc)` when the caller has it already."""
-    found = exact_everywhere(document or fold_document(doc))
+def reason_no_table(template: ProseTemplate) -> str:
+    """Why a document named as the form is not read as it (the shipped 附件2's: REASON_NO_TABLE)."""
+    label = template.ATTACHMENT_LABEL
+    if label:
+        return f"未能在文件中找到{template.TITLE}（{label}）的各项内容，请按{label}模板填写后重新发送"
+    return f"未能在文件中找到{template.TITLE}的各项内容，请按模板填写后重新发送"
+
+
+def _template(form: Form | None) -> ProseTemplate:
+    return prose_template(form)
+
+
+def _normalize(type_: str, written: str):
+    if type_ == INT:
+        return normalize_int(written)
+    if type_ == TEXT:
+        return normalize_text(written)
+    from bot.forms.values import normalize_typed  # a type the campaign named (日期, 手机号码 …)
+
+    return normalize_typed(type_, written)
+
+
+def parse_progress(doc: Document, document: DocumentText | None = None, *, form: Form | None = None) -> FormResult:
+    """Every blank and the header line of a filled prose form, by key. `document` is
+    `fold_document(doc)` when the caller has it already; `form`: None for the shipped 附件2."""
+    form = form or shipped_form(SHIPPED)
+    template = _template(form)
+    read = reading(template)
+    found = exact_everywhere(document or fold_document(doc), read)
     if found is None:
-        found = read_cell_by_cell(doc)
+        found = read_cell_by_cell(doc, read)
 
-    values: dict[str, object] = dict(read_header(doc))
+    values: dict[str, object] = dict(read_header(doc, template))
     errors: list[Problem] = []
     warnings: list[Problem] = []
-    for blank in BLANKS:
+    for blank in template.BLANKS:
         if blank.number not in found:
             values[blank.key] = None
             errors.append(Problem(blank.key, blank.label, "", UNLOCATABLE))
             continue
         written = found[blank.number]
-        if blank.type == INT:
-            result = normalize_int(written)
-        else:
-            result = normalize_text(written)
+        result = _normalize(blank.type, written)
         values[blank.key] = result.value
         if result.error:
             errors.append(Problem(blank.key, blank.label, strip_blank_brackets(written), result.error))
         elif result.warning:
             warnings.append(Problem(blank.key, blank.label, strip_blank_brackets(written), EXPECT_NUMBER,
                                     result.value))
+    kind = form.item or PROGRESS_TABLE
     if not found:
-        return FormResult(PROGRESS_TABLE, ERROR, values=values, reason=REASON_NO_TABLE)
-    return FormResult(PROGRESS_TABLE, PARSED, values=values, errors=tuple(errors), warnings=tuple(warnings))
+        return FormResult(kind, ERROR, values=values, reason=reason_no_table(template), form=form.form,
+                          campaign=form.campaign)
+    return FormResult(kind, PARSED, values=values, errors=tuple(errors), warnings=tuple(warnings),
+                      form=form.form, campaign=form.campaign)
 
 
-_RECOGNITION_PHRASES = tuple(
-    fold_plain(p)
-    for p in (
-        "启动仪式", "理论学习中心组", "网络课堂培训", "警示教育片", "安全生产啄木鸟", "身边隐患我来找",
-        "安全生产大家谈", "云课堂学习", "网络视频访谈", "远程在线辅导", "公众开放日", "360全景示范展示",
-        "安全打榜直播", "我是安全明白人", "身边的安全谣言", "公益短信", "安全宣传“五进”",
-        "安全宣传进企业", "安全宣传进农村", "安全宣传进家庭", "先进典型", "专题视频",
-    )
-)
-_STRONG_RE = re.compile(r"进展情况统计表|内容要求.*进展情况|填报单位", re.S)
 _BLANKISH_RE = re.compile(r"\((?:\d[\d,]*|)\)")
 
 
-def looks_like_progress(doc: Document, document: DocumentText | None = None) -> bool:
-    """Content-based: the 附件2's own wording, beyond what a report about the same activities
-    would repeat (its title/columns/header labels, or many of its phrases with blanks)."""
-    text = (document or fold_document(doc)).folded
-    hits = sum(1 for phrase in _RECOGNITION_PHRASES if phrase in text)
-    strong = bool(_STRONG_RE.search(text))
-    blankish = len(_BLANKISH_RE.findall(text))
-    return (strong and hits >= 4) or (hits >= 8 and blankish >= 8)
+def looks_like_progress(doc: Document, document: DocumentText | None = None, *, form: Form | None = None) -> bool:
+    """Content-based: the form's own wording, beyond what a report about the same activities
+    would repeat — one of its headings (title, column headers, first header label) with a share
+    of the phrases of its prose, or a larger share with many blanks (empty or holding figures)."""
+    read = reading(_template(form or shipped_form(SHIPPED)))
+    return _looks_like(read, (document or fold_document(doc)).folded)
+
+
+def _looks_like(read: ProseReading, text: str) -> bool:
+    hits = sum(1 for phrase in read.phrases if phrase in text)
+    if not hits:
+        return False
+    if read.headings is not None and hits >= read.hits_with_heading and read.headings.search(text):
+        return True
+    return hits >= read.hits_without_heading and len(_BLANKISH_RE.findall(text)) >= read.min_blankish
+
+
+def __getattr__(name: str):
+    if name == "REASON_NO_TABLE":  # the shipped 附件2's, built on first use
+        value = globals()[name] = reason_no_table(prose_template())
+        return value
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

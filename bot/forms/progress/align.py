@@ -1,4 +1,5 @@
-"""The document side of the 附件2 reading: where each blank's value is in what the unit sent.
+"""The document side of reading a prose form (附件2): where each blank's value is in what the
+unit sent. Every function takes the form's `ProseReading` (default: the shipped 附件2).
 
 The whole text first (`exact_everywhere`: every item's wording intact, the blanks are the
 regex captures); else cell by cell (`read_cell_by_cell`): label rows (`组织观看（ ）场` | value),
@@ -13,7 +14,7 @@ from difflib import SequenceMatcher
 
 from bot.forms.document import Document
 from bot.forms.progress.folding import MAX_ROWS, SEP, DocumentText, FoldedText, fold_indexed, fold_plain
-from bot.forms.progress.template import EXACT, TEMPLATES, blank_contexts, is_template_wording, precisions
+from bot.forms.progress.template import ProseReading, reading as reading_of
 
 # the quotes folding drops, by side
 _OPENING_QUOTES = "“‘「『〝"
@@ -42,20 +43,23 @@ def dedupe_row(row: tuple[str, ...]) -> list[str]:
 
 _EMPTY_BLANK = "()"
 _ELLIPSIS_RE = re.compile(r",{2,}")  # … and …… after folding
-_LITERAL_BRACKETS = frozenset({"村", "盖章"})
+_GROUP_RE = re.compile(r"\(([^()]*)\)")
 
 
-def _label_shape(folded: str) -> str | None:
+def _label_shape(folded: str, literal: frozenset[str], in_prose: frozenset[str]) -> str | None:
     """'bracket' for a label holding exactly one empty blank and no filled one, 'plain' for a
-    short text without brackets, None for anything else."""
+    short text without brackets (but the prose's own bracketed words, 社区（村）), None for
+    anything else. `literal`: the bracketed words of the form's wording (村, 盖章)."""
     if not folded or len(folded) > _MAX_LABEL:
         return None
-    groups = re.findall(r"\(([^()]*)\)", folded)
+    groups = _GROUP_RE.findall(folded)
     empty = sum(1 for g in groups if g == "")
-    if empty == 1 and all(g == "" or g in _LITERAL_BRACKETS for g in groups):
+    if empty == 1 and all(g == "" or g in literal for g in groups):
         return "bracket"
-    if empty == 0 and "(" not in folded.replace("(村)", "") and ")" not in folded.replace("(村)", ""):
-        return "plain"
+    if empty == 0:
+        bare = _GROUP_RE.sub(lambda m: "" if m.group(1) in in_prose else m.group(0), folded)
+        if "(" not in bare and ")" not in bare:
+            return "plain"
     return None
 
 
@@ -79,7 +83,7 @@ def _matched_chars(a: str, b: str) -> int:
     return sum(block.size for block in SequenceMatcher(None, a, b, autojunk=False).get_matching_blocks())
 
 
-def _score_bracket_label(folded: str) -> list[tuple[int, int, int]]:
+def _score_bracket_label(folded: str, reading: ProseReading) -> list[tuple[int, int, int]]:
     """(primary, secondary, blank number) for each blank the label could stand for.
 
     The label must be (nearly all) template text around that one blank — what follows an
@@ -89,7 +93,7 @@ def _score_bracket_label(folded: str) -> list[tuple[int, int, int]]:
     core_left = _ELLIPSIS_RE.split(left)[-1]
     needed = max(2, len(core_left) + len(right) - 2)
     scores = []
-    for blank, before, after in blank_contexts():
+    for blank, before, after in reading.contexts:
         primary = _common_suffix(left, before) + _common_prefix(right, after)
         if primary < needed:
             continue
@@ -98,7 +102,7 @@ def _score_bracket_label(folded: str) -> list[tuple[int, int, int]]:
     return scores
 
 
-def _score_plain_label(folded: str) -> list[tuple[int, int, int]]:
+def _score_plain_label(folded: str, reading: ProseReading) -> list[tuple[int, int, int]]:
     """Blanks whose surrounding template text contains the label across the blank. A label
     with an ellipsis (`进企业活动……参与人`) must match after it; before it only ranks."""
     *context_parts, core = _ELLIPSIS_RE.split(folded)
@@ -106,7 +110,7 @@ def _score_plain_label(folded: str) -> list[tuple[int, int, int]]:
     if len(core) < 2:
         return []
     scores = []
-    for blank, before, after in blank_contexts():
+    for blank, before, after in reading.contexts:
         for split in range(len(core) + 1):
             if before.endswith(core[:split]) and after.startswith(core[split:]):
                 secondary = _matched_chars(context, before[-(len(context) + len(core) + 8) :])
@@ -126,8 +130,10 @@ def _pick(scores: list[tuple[int, int, int]], taken: set[int], last: int) -> int
     return after[0] if after else tied[0]
 
 
-def _label_rows(doc: Document, found: dict[int, str]) -> set[tuple[int, int, int]]:
+def _label_rows(doc: Document, found: dict[int, str], reading: ProseReading) -> set[tuple[int, int, int]]:
     """Fill `found` (blank number -> written) from label | value rows; return the cells used."""
+    literal, in_prose = reading.literal_brackets, reading.prose_brackets
+    is_template_wording = reading.is_template_wording
     used: set[tuple[int, int, int]] = set()
     last = 0
     for t, table in enumerate(doc.tables):
@@ -137,7 +143,7 @@ def _label_rows(doc: Document, found: dict[int, str]) -> set[tuple[int, int, int
                 if len(cells[c]) > 4 * _MAX_LABEL:  # cheap: no folding needed to rule it out
                     continue
                 folded = fold_plain(cells[c])
-                shape = _label_shape(folded)
+                shape = _label_shape(folded, literal, in_prose)
                 if shape is None:
                     continue
                 value = cells[c + 1] if c + 1 < len(cells) else ""
@@ -148,12 +154,12 @@ def _label_rows(doc: Document, found: dict[int, str]) -> set[tuple[int, int, int
                     # without brackets only a label with a value beside it says it is a label
                     if not value_folded or is_template_wording(folded) or is_template_wording(value_folded):
                         continue
-                    scores = _score_plain_label(folded)
+                    scores = _score_plain_label(folded, reading)
                     if len(folded) < 3:
                         # a bare unit (人次) names a blank only as the row after the last one
                         scores = [score for score in scores if score[2] == last + 1]
                 else:
-                    scores = _score_bracket_label(folded)
+                    scores = _score_bracket_label(folded, reading)
                 number = _pick(scores, set(found), last)
                 if number is None:
                     continue
@@ -188,13 +194,13 @@ def _segments(doc: Document, used: set[tuple[int, int, int]]) -> list[_Segment]:
     return segments
 
 
-def _assign(segments: list[_Segment]) -> dict[int, list[_Segment]]:
+def _assign(segments: list[_Segment], reading: ProseReading) -> dict[int, list[_Segment]]:
     """Which item's prose each segment is part of, in template order when several fit."""
     by_item: dict[int, list[_Segment]] = {}
     current = 0
     for segment in segments:
-        shares, other = precisions(segment.folded)
-        best = max(shares)
+        shares, other = reading.precisions(segment.folded)
+        best = max(shares, default=0.0)
         if best < 0.5 or best <= other:
             continue
         candidates = [k for k, share in enumerate(shares) if share >= best - 0.05 and share >= 0.5]
@@ -232,11 +238,12 @@ def _trim_quotes(written: str) -> str:
     return written
 
 
-def exact_everywhere(document: DocumentText) -> dict[int, str] | None:
+def exact_everywhere(document: DocumentText, reading: ProseReading | None = None) -> dict[int, str] | None:
     """Every item's wording intact somewhere in the document (a clerk typed into the blanks and
     changed nothing else: most tables): the blanks are the regex captures, and the per-cell
     reading below — label rows, segments, sequence alignment — is not needed. None when any
     item's wording was changed."""
+    reading = reading or reading_of()
     found: dict[int, str] = {}
     folded, text, positions = document.folded, document.text, document.positions
     if isinstance(positions, FoldedText):
@@ -246,7 +253,7 @@ def exact_everywhere(document: DocumentText) -> dict[int, str] | None:
             return position + bisect_right(kept_before, position)
     else:
         original = positions.__getitem__
-    for template, pattern in zip(TEMPLATES, EXACT):
+    for template, pattern in zip(reading.templates, reading.exact):
         match = pattern.search(folded)
         if match is None:
             return None
@@ -257,8 +264,8 @@ def exact_everywhere(document: DocumentText) -> dict[int, str] | None:
     return found
 
 
-def _align_item(item: int, segments: list[_Segment], found: dict[int, str]) -> None:
-    template = TEMPLATES[item]
+def _align_item(item: int, segments: list[_Segment], found: dict[int, str], reading: ProseReading) -> None:
+    template = reading.templates[item]
     stream: list[str] = []
     stream_index: list[tuple[int, int]] = []
     for seg_no, segment in enumerate(segments):
@@ -268,7 +275,7 @@ def _align_item(item: int, segments: list[_Segment], found: dict[int, str]) -> N
         stream.append(segment.folded)
         stream_index.extend((seg_no, position) for position in segment.index)
     filled = "".join(stream)[:_MAX_STREAM]
-    exact = EXACT[item].search(filled)
+    exact = reading.exact[item].search(filled)
     if exact is not None:
         # Fast path: the wording is intact, so the blanks are the captures; the sequence
         # alignment below (most of the parse time) is for wording people changed.
@@ -294,12 +301,13 @@ def _align_item(item: int, segments: list[_Segment], found: dict[int, str]) -> N
         found[blank.number] = _written(segments, stream_index, begin, finish)
 
 
-def read_cell_by_cell(doc: Document) -> dict[int, str]:
+def read_cell_by_cell(doc: Document, reading: ProseReading | None = None) -> dict[int, str]:
     """Blank number -> what was written, for forms whose wording people changed: label rows
     first, then each item's prose gathered from the cells and aligned with the template."""
+    reading = reading or reading_of()
     found: dict[int, str] = {}
-    used = _label_rows(doc, found)
+    used = _label_rows(doc, found, reading)
     segments = _segments(doc, used)
-    for item, item_segments in sorted(_assign(segments).items()):
-        _align_item(item, item_segments, found)
+    for item, item_segments in sorted(_assign(segments, reading).items()):
+        _align_item(item, item_segments, found, reading)
     return found
