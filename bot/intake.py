@@ -87,8 +87,3 @@ class Intake:
             return key
         kind, _, rest = key.partition(":")
         return f"{kind}:{self.campaign.slug}:{rest}"
-
-    @property
-    def plans(self) -> tuple:
-        """What the readers need of every campaign (forms/classify), in the config's order."""
-        return tuple(c.reading() for c in (self.campaigns or (self.campaign,)))

@@ -16,7 +16,7 @@ from ..campaign.definition import Campaign
 from ..campaign.standing import liaison_addresses
 from ..forms import classify
 from ..forms.definition import Form
-from ..forms.result import (ERROR, EVIDENCE, FORM_KINDS, LIAISON_FORM, PARSED, PROGRESS_TABLE, WEEKLY_REPORT,
+from ..forms.result import (ERROR, EVIDENCE, LIAISON_FORM, PARSED, PROGRESS_TABLE, WEEKLY_REPORT,
                             FormResult)
 from ..intake import Intake, is_open, latest
 from ..mail.authresults import sender_check
@@ -159,17 +159,26 @@ def _form_signature(form: Form) -> tuple:
     return form.shape, form.title, tuple((f.key, f.label) for f in form.fields)
 
 
+def _own_campaign(campaigns: tuple[Campaign, ...], result: FormResult) -> Campaign | None:
+    """The campaign whose definition recognised the result (FormResult.campaign)."""
+    return next((c for c in campaigns if c.slug == result.campaign), None) if result.campaign else None
+
+
 def _fitting(campaigns: tuple[Campaign, ...], result: FormResult) -> list[Campaign]:
     """The campaigns a reading's content fits: its own campaign's, and every campaign with the
-    same form; [] when no campaign's definition recognised it."""
-    own = next((c for c in campaigns if c.slug == result.campaign), None) if result.campaign else None
+    same form; for a document or weekly report (named by words, not by a form), every campaign
+    with an item of that name, or with weekly reports; [] when no campaign's definition
+    recognised it."""
+    own = _own_campaign(campaigns, result)
     if own is None:
         return []
+    if not result.form:
+        if _is_weekly(own, result.kind):
+            return [c for c in campaigns if c is own or c.weekly_item is not None]
+        return [c for c in campaigns if c is own or any(i.item == result.kind for i in c.items)]
     try:
-        signature = _form_signature(own.form(result.form)) if result.form else None
+        signature = _form_signature(own.form(result.form))
     except KeyError:
-        signature = None
-    if signature is None:
         return [own]
     return [c for c in campaigns if c is own or any(_form_signature(f) == signature for f in c.forms)]
 
@@ -291,8 +300,10 @@ def identify(intake: Intake, s, reading: Reading, liaison_addrs: dict[str, str],
 
 
 def forms_carried(reading: Reading, records: list[AttachmentRecord]) -> list[tuple[ReadFile, AttachmentRecord]]:
+    # a kind is an item of the campaign whose form or document the reader took it for (any
+    # campaign's item names, not only 2020's FORM_KINDS)
     return [(f, rec) for f, rec in zip(reading.files, records)
-            if f.result.kind in FORM_KINDS and f.result.status in (PARSED, EVIDENCE)]
+            if f.result.kind is not None and f.result.status in (PARSED, EVIDENCE)]
 
 
 def problems_of(reading: Reading) -> tuple[str, ...]:
@@ -323,22 +334,30 @@ def _is_weekly(campaign: Campaign, kind: str | None) -> bool:
     return kind == WEEKLY_REPORT or (weekly is not None and kind == weekly.item)
 
 
-def _own_item(campaign: Campaign, result: FormResult) -> str:
-    """The item of `campaign` a result is: a form another campaign's definition recognised is
-    the item of this campaign's form of the same signature (its copy)."""
-    if result.form and result.campaign and result.campaign != campaign.slug:
+def _own_item(campaign: Campaign, result: FormResult, own: Campaign | None) -> str:
+    """The item of `campaign` a result is: a form another campaign's definition recognised (its
+    copy) is the item of this campaign's form of the same signature."""
+    if own is not None and own.slug != campaign.slug and result.form:
+        try:
+            signature = _form_signature(own.form(result.form))
+        except KeyError:
+            signature = None
         for form in campaign.forms:
-            if form.form == result.form and form.item:
+            if form.item and (_form_signature(form) == signature or signature is None and form.form == result.form):
                 return form.item
     return result.kind
 
 
-def item_for(cal: Calendar, result: FormResult, received_at: datetime) -> str:
-    """The item of the calendar's campaign a result counts for; a weekly report's is its week
-    (`NAME:YYYY-MM-DD`, Calendar.week_for)."""
-    if _is_weekly(cal.campaign, result.kind) and cal.weeks:
+def item_for(cal: Calendar, result: FormResult, received_at: datetime,
+             campaigns: tuple[Campaign, ...] = ()) -> str:
+    """The item of the calendar's campaign a result counts for; a weekly report's (this
+    campaign's, or the one of `campaigns` that recognised it) is its week (`NAME:YYYY-MM-DD`,
+    Calendar.week_for)."""
+    own = _own_campaign(campaigns, result)
+    weekly = _is_weekly(cal.campaign, result.kind) or (own is not None and _is_weekly(own, result.kind))
+    if weekly and cal.weeks:
         return cal.week_for(received_at, result.named_week)
-    return _own_item(cal.campaign, result)
+    return _own_item(cal.campaign, result, own)
 
 
 def _campaign_of(intake: Intake, result: FormResult) -> Intake:
@@ -359,7 +378,7 @@ def record_submissions(intake: Intake, s, msg: Message, reading: Reading, forms,
     for f, rec in forms:
         r = f.result
         here = _campaign_of(intake, r)
-        item = item_for(here.calendar, r, received_at)
+        item = item_for(here.calendar, r, received_at, intake.campaigns)
         state = submissions.record(
             s, unit=unit, item=item, kind=r.kind, message_pk=msg.id, attachment_pk=rec.id,
             received_at=received_at, values=dict(r.values), text=r.text,
@@ -370,7 +389,7 @@ def record_submissions(intake: Intake, s, msg: Message, reading: Reading, forms,
     if body is not None and body.status == PARSED:
         here = _campaign_of(intake, body)
         if here.calendar.weeks:  # a campaign without weekly reports has no week to count it for
-            item = item_for(here.calendar, body, received_at)
+            item = item_for(here.calendar, body, received_at, intake.campaigns)
             state = submissions.record(
                 s, unit=unit, item=item, kind=body.kind or WEEKLY_REPORT, message_pk=msg.id, attachment_pk=None,
                 received_at=received_at, values={}, text=body.text, flags=list(msg.flags),

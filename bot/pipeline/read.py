@@ -67,24 +67,38 @@ def read_message(reader, raw: bytes) -> Reading:
     if reason:
         return reading
     limits = reader.config.limits
+    plans = campaign_plans(reader.config)
     for att in mail.attachments:
         digest = reader.archive.keep_file(att.data)
         if att.error:  # the mail step kept it unopened (a locked archive, an unsplittable part)
             result = FormResult(kind=None, status=ERROR, reason=att.error)
         else:
-            result = _read_file(att, mail.subject, limits)
+            result = _read_file(att, mail.subject, limits, plans)
         reading.files.append(ReadFile(att.filename, att.content_type, att.origin, digest, len(att.data), result))
     # A reply to one of our mails echoes our subject ("回复：…周报…"): it names nothing the sender
     # wrote, so the body must be a weekly report on its own ("收到，谢谢" is not one).
-    reading.body = classify.read_body("" if replies_to_our_mail(mail) else mail.subject, mail.body_text)
+    reading.body = classify.read_body("" if replies_to_our_mail(mail) else mail.subject, mail.body_text,
+                                      plans=plans)
     return reading
 
 
-def _read_file(att, subject: str, limits) -> FormResult:
+def campaign_plans(config) -> tuple | None:
+    """What the readers need of each campaign the config names (Campaign.reading, from the
+    config alone, as a reading worker has it), in the config's order; None when no campaign
+    names a definition folder (the shipped 2020 campaign: the readers' own default, read
+    exactly as before campaigns were data)."""
+    if not any(c.definition is not None for c in config.campaigns):
+        return None
+    from ..campaign.definition import resolve
+
+    return tuple(resolve(c).reading() for c in config.campaigns)
+
+
+def _read_file(att, subject: str, limits, plans=None) -> FormResult:
     try:
         return classify.read_attachment(att.filename, att.data, subject=subject,
                                         max_bytes=int(limits.max_attachment_mb * 1024 * 1024),
-                                        timeout=limits.conversion_timeout)
+                                        timeout=limits.conversion_timeout, plans=plans)
     except Exception as exc:  # noqa: BLE001 - classify promises not to raise; be sure
         log.exception("读取附件出错 %s", att.filename)
         return FormResult(kind=None, status=ERROR, reason=f"读取附件时程序出错（{type(exc).__name__}）")
