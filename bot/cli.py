@@ -267,9 +267,9 @@ def _now(intake, text: str | None):
 
 
 now_option = click.option("--now", "now_text", metavar="TIME", help="假定当前时间（ISO 8601），只看此前收到的邮件")
-json_option = click.option("--json", "as_json", is_flag=True, help="输出 JSON")
 campaign_option = click.option("--campaign", "campaign_name", metavar="NAME", default=None,
                                help="活动（目录名或名称；默认当前进行中的活动，否则最近的一个）")
+json_option = click.option("--json", "as_json", is_flag=True, help="输出 JSON")
 
 
 @main.command(help="各单位各项材料的报送情况。")
@@ -292,7 +292,7 @@ def status(config: Config, as_json: bool, now_text: str | None, campaign_name: s
         return
     from .present.tables import status_table
 
-    status_table(doc)
+    status_table(doc, campaign=intake.campaign)
 
 
 @main.command(help="进展情况统计表（附件2）汇总：合计与各单位数据。")
@@ -301,18 +301,16 @@ def status(config: Config, as_json: bool, now_text: str | None, campaign_name: s
 @campaign_option
 @command()
 def report(config: Config, as_json: bool, now_text: str | None, campaign_name: str | None) -> None:
-    from .forms.progress_template import BLANKS, numbered_label
-    from .reporting import report as build_report
+    from .reporting import report_doc
 
     intake = _campaign_intake(config, campaign_name)
-    result = build_report(intake, _now(intake, now_text))
-    doc = {"totals": result.totals, "units": result.units, "missing_units": result.missing_units}
+    doc = report_doc(intake, _now(intake, now_text))
     if as_json:
         click.echo(json.dumps(doc, ensure_ascii=False, indent=1))
         return
-    from .present.tables import report_table
+    from .present.tables import report_tables
 
-    report_table(doc, {b.key: numbered_label(b) for b in BLANKS})
+    report_tables(doc, intake.campaign)
 
 
 @main.command(help="发送（或用 --dry-run 列出）此刻应发的催报提醒。")
