@@ -21,8 +21,7 @@ _WEEKDAY = "一二三四五六日"
 def due_text(moment: datetime | None) -> str:
     if moment is None:
         return "—"
-    text = moment.strftime("%Y-%m-%d %H:%M:%S")
-    return f"{text}（{moment.month}月{moment.day}日）"
+    return moment.strftime("%Y-%m-%d %H:%M:%S")
 
 
 def campaign_summary(campaign: Campaign, console: Console | None = None) -> None:
@@ -36,10 +35,10 @@ def campaign_summary(campaign: Campaign, console: Console | None = None) -> None
 
     items = Table(title="报送事项", box=box.SIMPLE_HEAD, pad_edge=False, show_edge=False, padding=(0, 1, 0, 0))
     items.add_column("事项", no_wrap=True)
-    items.add_column("名称", overflow="fold")
+    items.add_column("名称", overflow="fold", min_width=12)
     items.add_column("类别", no_wrap=True)
     items.add_column("表格", no_wrap=True)
-    items.add_column("截止", no_wrap=True)
+    items.add_column("截止", min_width=19)  # a weekly schedule wraps at its spaces
     for item in campaign.items:
         if item.kind == WEEKLY and campaign.weekly_report is not None:
             wr = campaign.weekly_report
