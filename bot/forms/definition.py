@@ -261,19 +261,36 @@ def blank_type(before: str, after: str) -> tuple[str, str]:
     return TEXT, "未见量词，按文字处理"
 
 
+def _quoted(text: str) -> list[bool]:
+    """For each character: whether it lies inside “…” (a quoted name such as “查隐患、保安全”,
+    whose 、 does not end the clause)."""
+    inside, depth = [], 0
+    for ch in text:
+        if ch == "“":
+            depth += 1
+        inside.append(depth > 0)
+        if ch == "”" and depth:
+            depth -= 1
+    return inside
+
+
 def _clause_around(text: str, start: int, end: int) -> str:
-    """The blank's label: its clause, from the previous clause mark (or blank) to the next."""
+    """The blank's label: its clause, from the previous clause mark (or blank) to the next;
+    marks inside quotation marks belong to the quoted name."""
+    quoted = _quoted(text)
     left = 0
     for match in BLANK_RE.finditer(text, 0, start):
         left = match.end()
-    for mark in _CLAUSE_END:
-        left = max(left, text.rfind(mark, 0, start) + 1)
+    for i in range(start - 1, left - 1, -1):
+        if text[i] in _CLAUSE_END and not quoted[i]:
+            left = i + 1
+            break
     nxt = BLANK_RE.search(text, end)
     right = nxt.start() if nxt else len(text)
-    for mark in _CLAUSE_END:
-        found = text.find(mark, end, right)
-        if found != -1:
-            right = found
+    for i in range(end, right):
+        if text[i] in _CLAUSE_END and not quoted[i]:
+            right = i
+            break
     return (text[left:start].strip(" \u3000") + "（ ）" + text[end:right].strip(" \u3000")).strip(" \u3000")
 
 
