@@ -147,6 +147,7 @@ def test_export_replaces_a_workbook_whole(case):
     assert target.read_bytes()[:2] == b"PK"
 
 
+SEED_NOTICE = ROOT.parent / "shared" / "seed" / "000_350574b689c903f2.txt"
 FOLDER_CASES: dict[str, tuple[Callable[[Case], Path], tuple[str, ...]]] = {
     "a file": (lambda c: c.a_file, ("notes.txt", "不是文件夹")),
     "under a file": (lambda c: c.a_file / "forms", ("notes.txt", "不是文件夹")),
@@ -154,7 +155,8 @@ FOLDER_CASES: dict[str, tuple[Callable[[Case], Path], tuple[str, ...]]] = {
     "full disk": (lambda c: c.full() / "forms", ("磁盘空间不足",)),
 }
 FOLDER_COMMANDS = {"templates": lambda d: ["templates", d], "init": lambda d: ["init", d],
-                   "demo": lambda d: ["demo", "--dir", d, "--speed", "0"]}
+                   "demo": lambda d: ["demo", "--dir", d, "--speed", "0"],
+                   "campaign new": lambda d: ["campaign", "new", str(SEED_NOTICE), "--out", d]}
 
 
 @pytest.mark.parametrize("command", list(FOLDER_COMMANDS))
@@ -289,6 +291,7 @@ CONFIG_COMMANDS = {
     "poll": [], "run": [], "mark-handled": [], "status": [], "report": [], "messages": [],
     "assign": ["1", "桐城市总工会"], "reprocess": ["--all"], "remind": ["--dry-run"], "digest": [],
     "export": ["x.xlsx"], "roster import": ["units.csv"], "check": [], "inspect": ["mail.eml"],
+    "campaign check": [], "campaign show": ["--json"],
 }
 NO_CONFIG_COMMANDS = set(FOLDER_COMMANDS)
 
